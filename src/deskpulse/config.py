@@ -1,0 +1,222 @@
+"""The deskpulse.toml model: parsed, validated, and turned into frozen settings.
+
+Every error names the offending key (``business_hours.mon``) and says what was expected, so a typo in the
+config file reads as a sentence, not a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG_NAME = "deskpulse.toml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+T = TypeVar("T")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the key and what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class HelpdeskConfig:
+    support_addresses: tuple[str, ...] = ()
+    agent_domains: tuple[str, ...] = ()
+    agent_addresses: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class BusinessHoursConfig:
+    """Weekly opening hours in one timezone. ``weekly[0]`` is Monday; an empty tuple is a closed day."""
+
+    timezone: str = "UTC"
+    weekly: tuple[tuple[tuple[time, time], ...], ...] = ((),) * 7
+    holidays: str | None = None
+    extra_holidays: tuple[date, ...] = ()
+
+    @property
+    def has_hours(self) -> bool:
+        return any(self.weekly)
+
+
+@dataclass(frozen=True)
+class ResolutionConfig:
+    inactivity_days: int = 7
+    reopen_window_days: int = 7
+
+
+@dataclass(frozen=True)
+class ThreadingConfig:
+    """How far apart two messages with the same subject and customer may be and still join one ticket."""
+
+    subject_window_days: int = 14
+
+
+@dataclass(frozen=True)
+class Config:
+    helpdesk: HelpdeskConfig = field(default_factory=HelpdeskConfig)
+    business_hours: BusinessHoursConfig = field(default_factory=BusinessHoursConfig)
+    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
+    threading: ThreadingConfig = field(default_factory=ThreadingConfig)
+    source: Path | None = None
+
+    @property
+    def subject_window(self) -> timedelta:
+        return timedelta(days=self.threading.subject_window_days)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read ``path``, or ``./deskpulse.toml`` when it exists, or fall back to the defaults."""
+    if path is None:
+        candidate = Path.cwd() / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            return Config()
+        path = candidate
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
+    config = parse_config(data)
+    return Config(config.helpdesk, config.business_hours, config.resolution, config.threading, source=path)
+
+
+def parse_config(data: Mapping[str, Any]) -> Config:
+    """Validate a parsed TOML document. Unknown sections and keys are errors: a typo must not pass silently."""
+    sections: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+        "helpdesk": _parse_helpdesk,
+        "business_hours": _parse_business_hours,
+        "resolution": _parse_resolution,
+        "threading": _parse_threading,
+    }
+    parsed: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in sections:
+            raise ConfigError(f"unknown section [{name}]; known sections: {', '.join(sections)}")
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{name} must be a table ([{name}]), not {type(value).__name__}")
+        parsed[name] = sections[name](value)
+    return Config(**parsed)
+
+
+def _check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"unknown key {section}.{key}; known keys: {', '.join(known)}")
+
+
+def _typed(section: str, key: str, value: Any, kind: type[T], what: str) -> T:
+    # bool is an int in Python; a config that says `inactivity_days = true` is a mistake.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{section}.{key} must be {what}, got {value!r}")
+    return value
+
+
+def _string_list(section: str, key: str, value: Any, *, lower: bool = True) -> tuple[str, ...]:
+    items = _typed(section, key, value, list, "a list of strings")
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{section}.{key} must be a list of non-empty strings, got {item!r} in it")
+        out.append(item.strip().lower() if lower else item.strip())
+    return tuple(out)
+
+
+def _timezone(section: str, key: str, value: Any) -> str:
+    name = _typed(section, key, value, str, "an IANA timezone name such as 'Europe/Berlin'")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{section}.{key}: unknown timezone {name!r} (use an IANA name such as 'Europe/Berlin')") from exc
+    return name
+
+
+def _positive_int(section: str, key: str, value: Any) -> int:
+    number = _typed(section, key, value, int, "a whole number of days")
+    if number < 1:
+        raise ConfigError(f"{section}.{key} must be at least 1, got {number}")
+    return number
+
+
+def _parse_helpdesk(values: Mapping[str, Any]) -> HelpdeskConfig:
+    _check_keys("helpdesk", values, ("support_addresses", "agent_domains", "agent_addresses", "timezone"))
+    addresses = {}
+    for key in ("support_addresses", "agent_addresses"):
+        addresses[key] = _string_list("helpdesk", key, values.get(key, []))
+        for address in addresses[key]:
+            if "@" not in address:
+                raise ConfigError(f"helpdesk.{key}: {address!r} is not an e-mail address")
+    domains = tuple(d.lstrip("@") for d in _string_list("helpdesk", "agent_domains", values.get("agent_domains", [])))
+    timezone = _timezone("helpdesk", "timezone", values.get("timezone", "UTC"))
+    return HelpdeskConfig(addresses["support_addresses"], domains, addresses["agent_addresses"], timezone)
+
+
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+
+
+def parse_day_hours(key: str, value: Any) -> tuple[tuple[time, time], ...]:
+    """``"09:00-17:00"``, or several ranges ``"09:00-12:00, 13:00-17:00"``; ``"24:00"`` ends a day; ``""`` is closed."""
+    text = _typed("business_hours", key, value, str, "opening hours such as '09:00-17:00'")
+    ranges: list[tuple[time, time]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        match = _HOURS.match(part)
+        if not match:
+            raise ConfigError(f"business_hours.{key}: {part!r} is not a range like '09:00-17:00'")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ConfigError(f"business_hours.{key}: {part!r} is not a valid time of day")
+        start = time(h1, m1)
+        end = time.max if h2 == 24 else time(h2, m2)
+        if end <= start:
+            raise ConfigError(f"business_hours.{key}: {part!r} ends before it starts")
+        if ranges and start < ranges[-1][1]:
+            raise ConfigError(f"business_hours.{key}: ranges must be in order and must not overlap")
+        ranges.append((start, end))
+    return tuple(ranges)
+
+
+def _parse_business_hours(values: Mapping[str, Any]) -> BusinessHoursConfig:
+    _check_keys("business_hours", values, ("timezone", *WEEKDAYS, "holidays", "extra_holidays"))
+    timezone = _timezone("business_hours", "timezone", values.get("timezone", "UTC"))
+    weekly = tuple(parse_day_hours(day, values.get(day, "")) for day in WEEKDAYS)
+    country = values.get("holidays")
+    if country is not None:
+        country = _typed("business_hours", "holidays", country, str, "a country code such as 'DE'").upper()
+        import holidays as holidays_package  # imported here: it is slow to import and only needed for this check
+
+        if country not in holidays_package.list_supported_countries():
+            raise ConfigError(f"business_hours.holidays: {country!r} is not a country the holidays package knows")
+    extra = []
+    for item in _typed("business_hours", "extra_holidays", values.get("extra_holidays", []), list, "a list of dates"):
+        if isinstance(item, date):
+            extra.append(item)
+            continue
+        try:
+            extra.append(date.fromisoformat(str(item)))
+        except ValueError as exc:
+            raise ConfigError(f"business_hours.extra_holidays: {item!r} is not an ISO date (YYYY-MM-DD)") from exc
+    return BusinessHoursConfig(timezone, weekly, country, tuple(extra))
+
+
+def _parse_resolution(values: Mapping[str, Any]) -> ResolutionConfig:
+    _check_keys("resolution", values, ("inactivity_days", "reopen_window_days"))
+    return ResolutionConfig(
+        inactivity_days=_positive_int("resolution", "inactivity_days", values.get("inactivity_days", 7)),
+        reopen_window_days=_positive_int("resolution", "reopen_window_days", values.get("reopen_window_days", 7)),
+    )
+
+
+def _parse_threading(values: Mapping[str, Any]) -> ThreadingConfig:
+    _check_keys("threading", values, ("subject_window_days",))
+    return ThreadingConfig(_positive_int("threading", "subject_window_days", values.get("subject_window_days", 14)))
