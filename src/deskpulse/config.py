@@ -138,7 +138,9 @@ def _timezone(section: str, key: str, value: Any) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{section}.{key}: unknown timezone {name!r} (use an IANA name such as 'Europe/Berlin')") from exc
+        raise ConfigError(
+            f"{section}.{key}: unknown timezone {name!r} (use an IANA name such as 'Europe/Berlin')"
+        ) from exc
     return name
 
 

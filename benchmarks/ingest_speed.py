@@ -1,0 +1,92 @@
+"""Ingest speed and peak memory, printed as figures (never asserted).
+
+    python benchmarks/ingest_speed.py [--messages 200000] [--data DIR] [--skip-generated] [--skip-r-help]
+
+Each import runs in a fresh child process into a new store, so its peak resident memory (ru_maxrss) is its own.
+Corpora: every month of r-help-mbox from the shared data, and a generated demo mailbox of about --messages
+messages (written once into benchmarks/.cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from deskpulse.config import load_config
+from deskpulse.ingest import ingest_paths
+from deskpulse.store import Store
+config = load_config(Path(sys.argv[1])) if sys.argv[1] != "-" else load_config(None)
+paths = [Path(p) for p in sys.argv[3:]]
+store = Store.open(Path(sys.argv[2]))
+started = time.perf_counter()
+summary = ingest_paths(store, config, paths)
+elapsed = time.perf_counter() - started
+store.close()
+print(json.dumps({**summary.as_dict(), "wall_seconds": elapsed,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_ingest(label: str, config: Path | None, paths: list[Path]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        args = [sys.executable, "-c", CHILD, str(config) if config else "-", str(db), *map(str, paths)]
+        out = subprocess.run(args, check=True, capture_output=True, text=True, cwd=tmp)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        size_mb = sum(p.stat().st_size for p in paths) / 1e6
+        print(
+            f"{label}: {result['messages_read']:,} messages ({size_mb:,.0f} MB) in {result['wall_seconds']:.1f} s "
+            f"= {result['messages_read'] / result['wall_seconds']:,.0f} messages/s (threading and ticket rebuild "
+            f"included); stored {result['messages_stored']:,}, quarantined {result['quarantined']:,}, "
+            f"tickets {result['tickets']:,}; peak memory {result['peak_rss_mb']:,.0f} MB"
+        )
+
+
+def generated_mailbox(messages: int) -> tuple[Path, Path]:
+    from deskpulse.demo import DEMO_CONFIG_TOML, tickets_for_messages, write_demo_mailbox
+
+    cache = ROOT / "benchmarks" / ".cache"
+    cache.mkdir(exist_ok=True)
+    mbox = cache / f"generated-{messages}.mbox"
+    config = cache / "demo.toml"
+    config.write_text(DEMO_CONFIG_TOML, encoding="utf-8")
+    if not mbox.exists():
+        started = time.perf_counter()
+        summary = write_demo_mailbox(mbox, seed=1, tickets=tickets_for_messages(messages))
+        print(f"generated {summary.messages:,} messages in {time.perf_counter() - started:.1f} s → {mbox}")
+    return config, mbox
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=200_000)
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("DESKPULSE_DATA", ROOT.parent / "shared/data"))
+    )
+    parser.add_argument("--skip-generated", action="store_true")
+    parser.add_argument("--skip-r-help", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    if not args.skip_r_help:
+        months = sorted((args.data / "r-help-mbox" / "r-help").glob("*.txt"))
+        if months:
+            run_ingest(f"r-help-mbox ({len(months)} monthly mboxes)", None, months)
+        else:
+            print(f"r-help-mbox not found under {args.data}; skipped")
+    if not args.skip_generated:
+        config, mbox = generated_mailbox(args.messages)
+        run_ingest("generated mbox", config, [mbox])
+
+
+if __name__ == "__main__":
+    main()

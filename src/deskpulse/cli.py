@@ -1,0 +1,258 @@
+"""The `deskpulse` command line: thin Typer commands over the library API."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from deskpulse import render
+from deskpulse.config import Config, ConfigError, load_config
+from deskpulse.ingest import IngestSummary, ingest_paths
+from deskpulse.metrics.catalog import UnknownMetricError, resolve_metric_ids
+from deskpulse.metrics.engine import KpiQuery, compute_kpis
+from deskpulse.metrics.facts import TICKET_SORTS, build_calendar, list_tickets
+from deskpulse.sources.mailbox import SourceError
+from deskpulse.store import DEFAULT_DB, Store, StoreError
+
+app = typer.Typer(
+    help="deskpulse: help desk analytics from the mail your support team already has.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class Period(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+    all = "all"
+
+
+class Dimension(StrEnum):
+    agent = "agent"
+    mailbox = "mailbox"
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@dataclass
+class Settings:
+    config_path: Path | None
+    db_option: Path | None
+
+    @property
+    def db(self) -> Path:
+        return self.db_option or DEFAULT_DB
+
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: ./deskpulse.toml when present).")
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help=f"The store: a DuckDB file (default: ./{DEFAULT_DB}).")
+    ] = None,
+) -> None:
+    ctx.obj = Settings(config, db)
+
+
+class MessagesPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("–/s" if speed is None else f"{speed:,.0f} messages/s", style="progress.data.speed")
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path], typer.Argument(help="mbox (or .mbox.gz) files, Maildir folders, .eml files or folders.")
+    ],
+) -> None:
+    """Import mail into the store. Importing the same mail again adds nothing."""
+    settings = _settings(ctx)
+    config = settings.config()
+    with Store.open(settings.db) as store, _progress() as progress:
+        task = progress.add_task("ingest", total=None)
+        summary = ingest_paths(store, config, paths, progress=lambda n: progress.advance(task, n))
+    _print_summary(summary)
+
+
+@app.command()
+def kpis(
+    ctx: typer.Context,
+    period: Annotated[Period, typer.Option(help="Bucket by local period (reporting timezone).")] = Period.month,
+    by: Annotated[list[Dimension] | None, typer.Option("--by", help="Group by agent or mailbox (repeatable).")] = None,
+    metrics: Annotated[
+        str | None, typer.Option(help="Comma-separated metric ids, or 'all'. Default: the scorecard.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="First local day included (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last local day included (YYYY-MM-DD).")] = None,
+    output: Annotated[Format, typer.Option("--format", help="table, json (spec §4) or csv.")] = Format.table,
+) -> None:
+    """Ticket volume and response times per period, agent or mailbox."""
+    settings = _settings(ctx)
+    config = settings.config()
+    query = KpiQuery(
+        metrics=resolve_metric_ids(metrics),
+        period=period.value,
+        by=[d.value for d in by or []],
+        since=_date_option("--since", since),
+        until=_date_option("--until", until),
+    )
+    with Store.open(settings.db, read_only=True) as store:
+        result = compute_kpis(store, config, query)
+    if output is Format.json:
+        print(render.kpi_json(result))
+    elif output is Format.csv:
+        print(render.kpi_csv(result), end="")
+    else:
+        console.print(render.kpi_table(result))
+
+
+TICKET_COLUMNS = (
+    "ticket_id",
+    "created_at",
+    "requester",
+    "subject",
+    "status",
+    "first_reply_agent",
+    "replies",
+    "first_response_time",
+    "first_response_time_business",
+)
+
+
+@app.command()
+def tickets(
+    ctx: typer.Context,
+    sort: Annotated[str, typer.Option(help=f"One of: {', '.join(TICKET_SORTS)}.")] = "created_at",
+    descending: Annotated[bool, typer.Option("--desc", help="Largest first.")] = False,
+    limit: Annotated[int | None, typer.Option(help="At most this many tickets.")] = None,
+    output: Annotated[Format, typer.Option("--format", help="table, json or csv (every column).")] = Format.table,
+) -> None:
+    """One row per ticket with its derived timestamps, counts and durations."""
+    settings = _settings(ctx)
+    config = settings.config()
+    with Store.open(settings.db, read_only=True) as store:
+        records = list_tickets(store, build_calendar(store, config), sort=sort, descending=descending, limit=limit)
+    if output is Format.json:
+        print(render.records_json(records))
+    elif output is Format.csv:
+        header = list(records[0]) if records else list(TICKET_COLUMNS)
+        print(render.records_csv(header, records), end="")
+    else:
+        console.print(render.records_table(TICKET_COLUMNS, records, f"{len(records)} tickets"))
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same help desk.")] = 7,
+    tickets: Annotated[int, typer.Option("--tickets", help="How many tickets to generate.")] = 600,
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo mailbox, config and store go.")] = Path(
+        "deskpulse-demo"
+    ),
+) -> None:
+    """Generate a realistic support mailbox, import it through the real pipeline and show the scorecard."""
+    from deskpulse.demo import prepare_demo
+
+    settings = _settings(ctx)
+    demo_files = prepare_demo(directory, seed=seed, tickets=tickets, db=settings.db_option)
+    console.print(
+        f"Generated [bold]{demo_files.summary.messages:,}[/] messages in {demo_files.mbox} "
+        f"({demo_files.summary.tickets:,} tickets, {demo_files.summary.malformed} deliberately malformed)."
+    )
+    config = load_config(demo_files.config)
+    with Store.open(demo_files.db) as store:
+        with _progress() as progress:
+            task = progress.add_task("ingest", total=demo_files.summary.messages)
+            summary = ingest_paths(store, config, [demo_files.mbox], progress=lambda n: progress.advance(task, n))
+        _print_summary(summary)
+        query = KpiQuery(metrics=resolve_metric_ids(None), period="week")
+        console.print(render.kpi_table(compute_kpis(store, config, query), "Scorecard per week"))
+        by_agent = KpiQuery(metrics=resolve_metric_ids(None), period="all", by=["agent"])
+        console.print(render.kpi_table(compute_kpis(store, config, by_agent), "Scorecard per agent"))
+    console.print(
+        f"Explore further: deskpulse --config {demo_files.config} --db {demo_files.db} kpis --by agent --period month"
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} messages"),
+        MessagesPerSecond(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    console.print(
+        f"Read [bold]{summary.read:,}[/] messages in {summary.seconds:.1f} s "
+        f"({summary.messages_per_second:,.0f}/s): stored {summary.stored:,}, duplicates {summary.duplicates:,}, "
+        f"quarantined {summary.quarantined:,}, stored with repairs {summary.repaired:,}. "
+        f"Tickets: {summary.tickets:,}."
+    )
+    for position, reason, detail in summary.problems[:10]:
+        console.print(f"  [yellow]{reason}[/] at {position}: {detail}", highlight=False)
+    if len(summary.problems) > 10:
+        console.print("  … more in the quarantine table (SELECT * FROM quarantine)")
+
+
+def _date_option(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-03-01", param_hint=name) from exc
+
+
+def main() -> None:
+    """Entry point: user errors become one clear line and exit code 2, not a traceback."""
+    try:
+        app()
+    except (ConfigError, StoreError, SourceError, UnknownMetricError, ValueError) as exc:
+        errors.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Mail: parsing, threading, quoted-text and automation detection."""

@@ -1,0 +1,125 @@
+"""Turn library results into what people read: Rich tables, JSON and CSV. No computation happens here."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from rich.table import Table
+
+from deskpulse.metrics.catalog import DURATION, METRICS
+from deskpulse.metrics.engine import KpiResult
+
+
+def human_duration(seconds: float | None) -> str:
+    """3725 → '1h 02m'; 90061 → '1d 1h'; None → '–'."""
+    if seconds is None:
+        return "–"
+    seconds = float(seconds)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 60:
+        return f"{sign}{seconds:.0f}s"
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{sign}{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{sign}{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{sign}{days}d {hours}h"
+
+
+def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
+    table = Table(title=f"{title} ({result.timezone})", header_style="bold")
+    for column in result.group_by:
+        table.add_column(column)
+    for metric_id in result.metrics:
+        metric = METRICS[metric_id]
+        if metric.kind == DURATION:
+            table.add_column(f"{metric.label}\nmedian · p90 · n (open)", justify="right")
+        else:
+            table.add_column(metric.label, justify="right")
+    for row in result.rows:
+        cells = ["(none)" if row.get(c) is None else str(row[c]) for c in result.group_by]
+        for metric_id in result.metrics:
+            value = row[metric_id]
+            if METRICS[metric_id].kind == DURATION:
+                cells.append(
+                    f"{human_duration(value['median'])} · {human_duration(value['p90'])} · "
+                    f"{value['n']} ({value['open']})"
+                )
+            else:
+                cells.append("–" if value["value"] is None else str(value["value"]))
+        table.add_row(*cells)
+    return table
+
+
+def kpi_json(result: KpiResult) -> str:
+    return json.dumps(result.as_json(), indent=2, default=_json_default)
+
+
+def kpi_csv(result: KpiResult) -> str:
+    """One line per row; each metric field becomes a column named ``metric.field``."""
+    header = list(result.group_by)
+    for metric_id in result.metrics:
+        fields = ["value", "median", "p90", "mean", "n", "open"] if METRICS[metric_id].kind == DURATION else None
+        if fields is None:
+            fields = list(result.rows[0][metric_id]) if result.rows else ["value", "n"]
+        header += [f"{metric_id}.{f}" for f in fields]
+    records = []
+    for row in result.rows:
+        record = {c: row.get(c) for c in result.group_by}
+        for metric_id in result.metrics:
+            for name, value in row[metric_id].items():
+                record[f"{metric_id}.{name}"] = value
+        records.append(record)
+    return records_csv(header, records)
+
+
+def records_csv(header: Sequence[str], records: Iterable[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(header), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({k: _csv_value(v) for k, v in record.items()})
+    return buffer.getvalue()
+
+
+def records_json(records: Iterable[dict[str, Any]]) -> str:
+    return json.dumps(list(records), indent=2, default=_json_default)
+
+
+def records_table(header: Sequence[str], records: Iterable[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for record in records:
+        table.add_row(*(_cell(column, record.get(column)) for column in header))
+    return table
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if (column in METRICS and METRICS[column].kind == DURATION) or column.endswith("_age"):
+        return human_duration(value)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,316 @@
+"""The canonical tables: one definition of every column, its type and its meaning.
+
+Connectors translate a source into these tables and everything else derives from them. The DDL in the store
+and the tables in docs/data-model.md are both generated from the declarations below, so they cannot drift.
+All timestamps are UTC, stored without a zone (``TIMESTAMP``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    primary_key: bool = False
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    derived: bool = False  # rebuilt from other tables; never edited by hand
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema rows for this table are built in before they are written."""
+        return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in self.columns])
+
+    def ddl(self) -> str:
+        cols = [f"{c.name} {c.type}" for c in self.columns]
+        keys = [c.name for c in self.columns if c.primary_key]
+        if keys:
+            cols.append(f"PRIMARY KEY ({', '.join(keys)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "INTEGER": pa.int32(),
+    "BIGINT": pa.int64(),
+}
+
+C = Column
+
+META = TableDef(
+    "meta",
+    "Key/value facts about the store itself, such as `schema_version`.",
+    (C("key", "VARCHAR", "Name of the fact", primary_key=True), C("value", "VARCHAR", "Its value")),
+)
+
+MESSAGES = TableDef(
+    "messages",
+    "One row per distinct message, whatever the source. The event log every metric derives from.",
+    (
+        C(
+            "message_key",
+            "VARCHAR",
+            "Stable identity: the Message-ID, or `sha1:<hash of the raw bytes>` when the "
+            "message has none. Re-importing the same mail finds the same key and adds nothing.",
+            primary_key=True,
+        ),
+        C(
+            "message_id",
+            "VARCHAR",
+            "Normalised Message-ID (no angle brackets); null when the message had none",
+        ),
+        C("ticket_id", "VARCHAR", "The ticket (reconstructed conversation) this message belongs to"),
+        C(
+            "parent_key",
+            "VARCHAR",
+            "message_key of the message this one replies to; null for a ticket's first message",
+        ),
+        C(
+            "thread_link",
+            "VARCHAR",
+            "How it joined its ticket: `root`, `reference` (Message-ID headers) or `subject`",
+        ),
+        C("source", "VARCHAR", "Where it was read: the file or folder path, or the connector name"),
+        C(
+            "source_position",
+            "VARCHAR",
+            "Its place in the source: `#<n> @<byte offset>` in an mbox, a file name in a Maildir or folder",
+        ),
+        C("content_hash", "VARCHAR", "SHA-1 of the raw message bytes"),
+        C("received_at", "TIMESTAMP", "When the help desk received it (UTC): spec §1.2"),
+        C(
+            "received_from",
+            "VARCHAR",
+            "Which evidence gave received_at: `received_header`, `date_header` or `source`",
+        ),
+        C("date_header_at", "TIMESTAMP", "The sender's Date: header (UTC); null when absent or unparseable"),
+        C("from_address", "VARCHAR", "Sender address, lowercased"),
+        C("from_name", "VARCHAR", "Sender display name"),
+        C("to_addresses", "VARCHAR[]", "To: addresses, lowercased"),
+        C("cc_addresses", "VARCHAR[]", "Cc: addresses, lowercased"),
+        C(
+            "mailbox",
+            "VARCHAR",
+            "The support address this message was sent to or from; null when none is configured",
+        ),
+        C(
+            "customer_address",
+            "VARCHAR",
+            "The customer this message involves: its sender when a customer wrote it, "
+            "else its first recipient outside the support team",
+        ),
+        C("subject", "VARCHAR", "Subject, decoded"),
+        C("normalized_subject", "VARCHAR", "Subject with Re:/Fwd:/AW:/[list] prefixes removed, casefolded"),
+        C("in_reply_to", "VARCHAR", "First Message-ID named by In-Reply-To"),
+        C("reference_ids", "VARCHAR[]", "Message-IDs named by References, in order"),
+        C("author_role", "VARCHAR", "`customer`, `agent`, `automation` or `system` (spec §1.3)"),
+        C(
+            "role_reason",
+            "VARCHAR",
+            "Why that role: e.g. `agent_domain`, `auto-submitted`, `precedence:bulk`, `dsn`",
+        ),
+        C("is_public", "BOOLEAN", "False for internal notes (sources that have them); true for mail"),
+        C("body_text", "VARCHAR", "The new text of the message: quoted history and signature removed"),
+        C("quoted_text", "VARCHAR", "Quoted history, attribution line included"),
+        C("signature", "VARCHAR", "Signature block"),
+        C("has_html", "BOOLEAN", "The message carried an HTML body"),
+        C("attachment_count", "INTEGER", "Number of non-body MIME parts"),
+        C("size_bytes", "INTEGER", "Size of the raw message"),
+        C("ingested_at", "TIMESTAMP", "When deskpulse stored it (UTC)"),
+    ),
+)
+
+TICKETS = TableDef(
+    "tickets",
+    "One row per reconstructed conversation, rebuilt from `messages` after every import.",
+    (
+        C(
+            "ticket_id",
+            "VARCHAR",
+            "`T-` and 12 hex digits of the SHA-1 of the root message_key: stable across re-imports",
+            primary_key=True,
+        ),
+        C("root_message_key", "VARCHAR", "The ticket's first message"),
+        C("subject", "VARCHAR", "Subject of the first message"),
+        C("requester", "VARCHAR", "The customer address of the ticket"),
+        C("mailbox", "VARCHAR", "Support address the ticket came through"),
+        C("channel", "VARCHAR", "`email`, or the channel a help desk export reports"),
+        C("created_at", "TIMESTAMP", "received_at of the first message"),
+        C("updated_at", "TIMESTAMP", "received_at of the latest message"),
+        C("message_count", "INTEGER", "Messages in the ticket, automation included"),
+        C("is_proactive", "BOOLEAN", "The first human message came from an agent (spec §1.7)"),
+        C("status", "VARCHAR", "`open` or `resolved` (inferred for mailboxes, spec §1.6)"),
+        C("resolved_at", "TIMESTAMP", "Latest resolution; null while open"),
+        C(
+            "resolution_inferred",
+            "BOOLEAN",
+            "True when resolved_at was inferred from inactivity, not read from a source",
+        ),
+        C("priority", "VARCHAR", "Priority when the source has one"),
+        C("category", "VARCHAR", "Hierarchical category such as `Billing > Refund Request`"),
+        C("assignee", "VARCHAR", "Agent currently assigned (source) or the agent of the latest human reply"),
+        C("merged_into", "VARCHAR", "ticket_id this ticket was merged into; it then counts nowhere"),
+        C(
+            "excluded_reason",
+            "VARCHAR",
+            "Why metrics leave it out (`automation_only`, `spam`, `merged`, …); null when it counts",
+        ),
+    ),
+    derived=True,
+)
+
+TICKET_EVENTS = TableDef(
+    "ticket_events",
+    "Changes to a ticket over time: status, assignment, priority, tags. Mailboxes yield inferred resolutions and "
+    "reopens; help desk exports yield their audit history.",
+    (
+        C("event_id", "VARCHAR", "Stable identity of the event", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket"),
+        C("occurred_at", "TIMESTAMP", "When it happened (UTC)"),
+        C("kind", "VARCHAR", "`status`, `assignee`, `group`, `priority`, `tag`, `reopen`, …"),
+        C("actor", "VARCHAR", "Who made the change, when known"),
+        C("old_value", "VARCHAR", "Value before"),
+        C("new_value", "VARCHAR", "Value after"),
+        C("inferred", "BOOLEAN", "True when deskpulse inferred the event rather than reading it"),
+        C("source", "VARCHAR", "Where the event came from"),
+    ),
+)
+
+AGENTS = TableDef(
+    "agents",
+    "Support staff: from the config, from mail they sent, or from a help desk's user list.",
+    (
+        C("address", "VARCHAR", "E-mail address, lowercased", primary_key=True),
+        C("name", "VARCHAR", "Display name"),
+        C("team", "VARCHAR", "Team, when known"),
+        C("active", "BOOLEAN", "Still on the team"),
+        C("source", "VARCHAR", "`mail`, `config` or the connector"),
+    ),
+)
+
+SURVEYS = TableDef(
+    "surveys",
+    "Survey invitations and answers (CSAT 1–5, CES 1–7, NPS 0–10). Ready for the survey and connector work.",
+    (
+        C("survey_id", "VARCHAR", "Stable identity", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket asked about"),
+        C("kind", "VARCHAR", "`csat`, `ces` or `nps`"),
+        C("agent", "VARCHAR", "Agent assigned when the survey went out"),
+        C("sent_at", "TIMESTAMP", "When it was sent"),
+        C("delivered", "BOOLEAN", "False when it bounced"),
+        C("answered_at", "TIMESTAMP", "When the latest answer came; null when unanswered"),
+        C("score", "INTEGER", "The latest answer"),
+        C("comment", "VARCHAR", "Free-text comment"),
+        C("source", "VARCHAR", "`deskpulse` or the connector"),
+    ),
+)
+
+TIME_ENTRIES = TableDef(
+    "time_entries",
+    "Tracked work on tickets: the only source of handle time (spec §3).",
+    (
+        C("entry_id", "VARCHAR", "Stable identity", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket worked on"),
+        C("agent", "VARCHAR", "Who worked"),
+        C("started_at", "TIMESTAMP", "When the work started"),
+        C("seconds", "BIGINT", "How long"),
+        C("billable", "BOOLEAN", "Billable work"),
+        C("source", "VARCHAR", "Where the entry came from"),
+    ),
+)
+
+QUARANTINE = TableDef(
+    "quarantine",
+    "Input that could not be stored as it was. `action = rejected`: not stored at all; `action = repaired`: stored "
+    "with a repair (a synthetic key for a missing Message-ID, replaced undecodable bytes…). Nothing is dropped "
+    "silently.",
+    (
+        C("source", "VARCHAR", "The file or folder", primary_key=True),
+        C("source_position", "VARCHAR", "Where in the source", primary_key=True),
+        C("content_hash", "VARCHAR", "SHA-1 of the raw bytes", primary_key=True),
+        C(
+            "reason",
+            "VARCHAR",
+            "Short machine-readable reason, e.g. `no_headers`, `missing_message_id`",
+            primary_key=True,
+        ),
+        C("action", "VARCHAR", "`rejected` or `repaired`"),
+        C("detail", "VARCHAR", "Human-readable explanation"),
+        C("message_key", "VARCHAR", "The stored message when repaired"),
+        C("excerpt", "VARCHAR", "The first 300 bytes, decoded with replacement, to help find it"),
+        C("size_bytes", "INTEGER", "Size of the raw input"),
+        C("recorded_at", "TIMESTAMP", "When it was recorded (UTC)"),
+    ),
+)
+
+INGEST_RUNS = TableDef(
+    "ingest_runs",
+    "One row per import, with the counts its summary printed.",
+    (
+        C("run_id", "VARCHAR", "Identity of the run", primary_key=True),
+        C("started_at", "TIMESTAMP", "Start (UTC)"),
+        C("finished_at", "TIMESTAMP", "End (UTC)"),
+        C("sources", "VARCHAR", "Paths read, comma separated"),
+        C("messages_read", "BIGINT", "Messages read from the sources"),
+        C("messages_stored", "BIGINT", "New messages stored"),
+        C("duplicates", "BIGINT", "Messages already in the store (same message_key)"),
+        C("quarantined", "BIGINT", "Messages rejected into quarantine"),
+        C("repaired", "BIGINT", "Messages stored with a repair"),
+    ),
+)
+
+TABLES: tuple[TableDef, ...] = (
+    META,
+    MESSAGES,
+    TICKETS,
+    TICKET_EVENTS,
+    AGENTS,
+    SURVEYS,
+    TIME_ENTRIES,
+    QUARANTINE,
+    INGEST_RUNS,
+)
+
+
+def data_model_markdown() -> str:
+    """The body of docs/data-model.md."""
+    lines = [
+        "# Data model",
+        "",
+        "<!-- generated by `python -m deskpulse.schema`; edit src/deskpulse/schema.py instead -->",
+        "",
+        f"Schema version {SCHEMA_VERSION}. All timestamps are UTC without a zone; reports convert to the "
+        "configured reporting timezone. Derived tables are rebuilt from the event log after every import.",
+        "",
+    ]
+    for table in TABLES:
+        lines += [f"## `{table.name}`" + (" (derived)" if table.derived else ""), "", table.description, ""]
+        lines += ["| column | type | meaning |", "| --- | --- | --- |"]
+        for col in table.columns:
+            key = " (key)" if col.primary_key else ""
+            lines.append(f"| `{col.name}`{key} | {col.type} | {col.description} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(data_model_markdown())

@@ -1,0 +1,1 @@
+"""Sources: each module reads one kind of input and yields canonical records."""

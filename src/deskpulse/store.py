@@ -1,0 +1,154 @@
+"""The canonical store: a DuckDB file opened through Ibis, with the tables of `deskpulse.schema`.
+
+Reads go through Ibis (`Store.table`), so the metric code is engine-neutral. Writes are the store's own
+business: new rows are inserted with an anti-join on the table's key, which is what makes every import
+idempotent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from deskpulse.schema import SCHEMA_VERSION, TABLES, TableDef
+
+DEFAULT_DB = Path("deskpulse.duckdb")
+_TABLES = {t.name: t for t in TABLES}
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or does not match this version of deskpulse."""
+
+
+class Store:
+    """An open deskpulse store. Use `Store.open` (or `open_store` as a context manager)."""
+
+    def __init__(self, backend: Any, path: Path | None) -> None:
+        self.ibis = backend
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path | str | None = DEFAULT_DB, *, read_only: bool = False) -> Store:
+        """Open (and create or migrate) the store at ``path``; ``None`` gives an in-memory store."""
+        database = ":memory:" if path is None else str(path)
+        if path is not None and read_only and not Path(path).exists():
+            raise StoreError(f"no store at {path}: run `deskpulse ingest` first, or pass --db")
+        try:
+            # Extensions that download at run time fail offline, and a metrics tool should never fetch code.
+            backend = ibis.duckdb.connect(
+                database,
+                read_only=read_only,
+                autoinstall_known_extensions=False,
+                autoload_known_extensions=False,
+            )
+        except Exception as exc:  # duckdb raises its own IOException family
+            raise StoreError(f"cannot open store {path}: {exc}") from exc
+        store = cls(backend, None if path is None else Path(path))
+        if not read_only:
+            store._create_or_migrate()
+        else:
+            store._check_version()
+        return store
+
+    @property
+    def sql(self) -> Any:
+        """The DuckDB connection underneath, for the store's own bulk writes."""
+        return self.ibis.con
+
+    def execute(self, statement: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one SQL statement on the DuckDB connection and fetch its whole result (DuckDB 2 insists)."""
+        return list(self.sql.execute(statement, parameters or []).fetchall())
+
+    def close(self) -> None:
+        self.ibis.disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- schema -------------------------------------------------------------------------------------------
+
+    def _create_or_migrate(self) -> None:
+        existing = self._stored_version()
+        if existing is not None and existing > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema version {existing}, newer than this deskpulse ({SCHEMA_VERSION}); "
+                "upgrade deskpulse"
+            )
+        for table in TABLES:
+            self.execute(table.ddl())
+        self.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+    def _stored_version(self) -> int | None:
+        [(has_meta,)] = self.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")
+        if not has_meta:
+            return None
+        rows = self.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        return int(rows[0][0]) if rows else None
+
+    def _check_version(self) -> None:
+        version = self._stored_version()
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"store {self.path} has schema version {version}, this deskpulse expects {SCHEMA_VERSION}")
+
+    # --- reads --------------------------------------------------------------------------------------------
+
+    def table(self, name: str) -> Any:
+        """An Ibis table expression over a canonical table."""
+        if name not in _TABLES:
+            raise KeyError(f"unknown table {name!r}")
+        return self.ibis.table(name)
+
+    def count(self, name: str) -> int:
+        [(count,)] = self.execute(f"SELECT count(*) FROM {_TABLES[name].name}")
+        return int(count)
+
+    # --- writes -------------------------------------------------------------------------------------------
+
+    def insert_new(self, name: str, rows: pa.Table) -> int:
+        """Insert the rows whose key is not yet stored (nor repeated earlier in ``rows``); return how many."""
+        table = _TABLES[name]
+        keys = [c.name for c in table.columns if c.primary_key]
+        if rows.num_rows == 0:
+            return 0
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        key_match = " AND ".join(f'stored."{k}" IS NOT DISTINCT FROM incoming."{k}"' for k in keys)
+        partition = ", ".join(f'"{k}"' for k in keys)
+        self.sql.register("incoming_rows", rows)
+        try:
+            [(inserted,)] = self.execute(
+                f"""
+                INSERT INTO {table.name} ({columns})
+                SELECT {columns} FROM (
+                    SELECT *, row_number() OVER (PARTITION BY {partition}) AS _copy FROM incoming_rows
+                ) AS incoming
+                WHERE _copy = 1 AND NOT EXISTS (SELECT 1 FROM {table.name} AS stored WHERE {key_match})
+                """
+            )
+            return int(inserted)
+        finally:
+            self.sql.unregister("incoming_rows")
+
+    def replace_all(self, name: str, rows: pa.Table) -> None:
+        """Replace a derived table's content in one transaction."""
+        table = _TABLES[name]
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        self.sql.register("replacement_rows", rows)
+        try:
+            self.execute("BEGIN TRANSACTION")
+            self.execute(f"DELETE FROM {table.name}")
+            self.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM replacement_rows")
+            self.execute("COMMIT")
+        except Exception:
+            self.execute("ROLLBACK")
+            raise
+        finally:
+            self.sql.unregister("replacement_rows")
+
+    def table_def(self, name: str) -> TableDef:
+        return _TABLES[name]
