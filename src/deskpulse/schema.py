@@ -38,10 +38,9 @@ class TableDef:
         return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in self.columns])
 
     def ddl(self) -> str:
+        # Keys are kept unique by the store's anti-join insert, not by an index: DuckDB holds a key index in
+        # memory, which on a 200,000-message import costs more than the rows it protects.
         cols = [f"{c.name} {c.type}" for c in self.columns]
-        keys = [c.name for c in self.columns if c.primary_key]
-        if keys:
-            cols.append(f"PRIMARY KEY ({', '.join(keys)})")
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
 

@@ -7,6 +7,7 @@ idempotent.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ class Store:
                 read_only=read_only,
                 autoinstall_known_extensions=False,
                 autoload_known_extensions=False,
+                memory_limit=os.environ.get("DESKPULSE_DUCKDB_MEMORY", "1GB"),
             )
         except Exception as exc:  # duckdb raises its own IOException family
             raise StoreError(f"cannot open store {path}: {exc}") from exc
@@ -82,7 +84,8 @@ class Store:
             )
         for table in TABLES:
             self.execute(table.ddl())
-        self.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        self.execute("DELETE FROM meta WHERE key = 'schema_version'")
+        self.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     def _stored_version(self) -> int | None:
         [(has_meta,)] = self.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'")

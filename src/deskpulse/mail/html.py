@@ -48,7 +48,7 @@ def html_to_text(html: str) -> str:
     Never raises; on HTML the tree walk cannot handle, falls back to the parser's flat text and then to
     stripping tags.
     """
-    if not html or not html.strip():
+    if not html or html.isspace():
         return ""
     try:
         return _render(html)
@@ -110,11 +110,17 @@ class _Writer:
                 self.line.append(piece)
                 self.marker_only = False
 
-    def list_item(self, marker: str, depth: int) -> None:
+    def start_list_item(self, marker: str, depth: int) -> None:
         self.line_break()
         self._start_line(depth)
         self.line.append(marker)
         self.marker_only = True
+
+    def end_list_item(self) -> None:
+        if self.marker_only:  # an empty item: drop its marker
+            self.line = []
+            self.marker_only = False
+        self.line_break()
 
     def line_break(self, keep_empty: bool = False, depth: int = 0) -> None:
         """End the current line; with keep_empty (a <br>), an empty line counts too."""
@@ -164,8 +170,8 @@ class _Writer:
 
 
 def _walk(node: LexborNode, writer: _Writer, depth: int, floor: int, pre: bool, lists: int) -> None:
-    """Render the children of `node`. Recursive: fastest in Python, and the recursion limit (nesting a few
-    hundred levels deep, only seen in broken HTML) is caught by `html_to_text`, which falls back.
+    """Render the children of `node`. Recursive: fastest in Python. Hitting the recursion limit (elements
+    nested some 450 deep, seen only in broken or hostile HTML) makes `html_to_text` fall back to flat text.
 
     depth counts enclosing <blockquote>s; floor is the least depth a quote container imposes on its content.
     """
@@ -226,7 +232,10 @@ def _element(node: LexborNode, tag: str, writer: _Writer, depth: int, floor: int
     else:
         writer.line_break()
     if tag == "li":
-        writer.list_item("  " * max(lists - 1, 0) + "- ", max(depth, floor, writer.history))
+        writer.start_list_item("  " * max(lists - 1, 0) + "- ", max(depth, floor, writer.history))
+        _walk(node, writer, depth, floor, pre, lists)
+        writer.end_list_item()
+        return
     _walk(node, writer, depth, floor, pre, lists)
     if brk == _PARAGRAPH_BREAK:
         writer.paragraph_break()

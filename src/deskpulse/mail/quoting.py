@@ -74,12 +74,13 @@ _MOBILE_FIRST_CHARS = "SsGgVvEeIi"
 # A closing salutation on a line of its own. "Thanks"/"Thank you" only count with a comma or bare: "Thanks!"
 # followed by a sentence is more often part of the message than a sign-off.
 _CLOSING = re.compile(
-    r"(?:(?:best|kind|warm|warmest|kindest|many)\s+(?:regards|wishes)|regards|best|cheers|sincerely"
+    r"(?:(?:with\s+)?(?:best|kind|warm|warmest|kindest|many)\s+(?:regards|wishes)|regards|best|cheers"
     r"|(?:yours\s+)?(?:sincerely|truly|faithfully)|sincerely\s+yours|respectfully|all\s+the\s+best|take\s+care"
-    r"|rgds|br|mit\s+freundlichen\s+gr(?:ü|ue|u)(?:ß|ss)en|(?:viele|beste|liebe|freundliche|herzliche)\s+"
-    r"gr(?:ü|ue)(?:ß|ss)e|mfg|lg|gr(?:u|ü)(?:ß|ss)|(?:bien\s+)?cordialement|bien\s+à\s+(?:vous|toi)"
-    r"|(?:meilleures\s+)?salutations|amicalement|(?:un\s+)?saludos?|(?:cordiales|muchos)\s+saludos|atentamente"
-    r"|un\s+abrazo|met\s+vriendelijke\s+groet(?:en)?|(?:hartelijke\s+)?groet(?:en|jes)?|mvg"
+    r"|thanks\s+(?:&|and)\s+regards|rgds|br|mit\s+freundlichen\s+gr(?:ü|ue|u)(?:ß|ss)en"
+    r"|mit\s+freundlichem\s+gru(?:ß|ss)|(?:viele|beste|liebe|freundliche|herzliche|schöne)\s+gr(?:ü|ue)(?:ß|ss)e"
+    r"|mfg|lg|vg|gr(?:ü|ue|u)(?:ß|ss)e?|(?:bien\s+)?cordialement|bien\s+à\s+(?:vous|toi)"
+    r"|(?:meilleures\s+)?salutations|amicalement|(?:un\s+)?saludos?(?:\s+cordiales)?|(?:cordiales|muchos)\s+saludos"
+    r"|atentamente|un\s+abrazo|abrazos|met\s+vriendelijke\s+groet(?:en)?|(?:hartelijke\s+)?groet(?:en|jes)?|mvg"
     r"|(?:cordiali|distinti)\s+saluti|saluti|atenciosamente|abraços)\s*[,.!]?"
     r"|(?:(?:many\s+)?thanks|thank\s+you|thx)(?:\s+again|\s+in\s+advance)?\s*,?",
     re.IGNORECASE,
@@ -108,9 +109,11 @@ def split_reply(text: str) -> ReplyParts:
     # splitlines() also normalises \r\n and \r, and is cheaper than checking for them first.
     lines = text.splitlines()
     limit = _footer_start(lines)
-    segments, candidates, delimiters = _scan(lines, limit)
-    if candidates:
-        _mark_history(lines, segments, candidates, limit)
+    segments, candidates, delimiters = _scan(lines, limit, ">")
+    if candidates and _mark_history(lines, segments, candidates, limit, pipe_quotes=False):
+        # An attribution followed by "| " lines (Emacs/Gnus citation style): read "|" as a quote mark too.
+        segments, candidates, delimiters = _scan(lines, limit, ">|")
+        _mark_history(lines, segments, candidates, limit, pipe_quotes=True)
     signature = _take_signature(lines, segments, delimiters)
     if limit < len(lines):
         footer = "\n".join([line.rstrip() for line in lines[limit:]]).strip()
@@ -123,7 +126,7 @@ def split_reply(text: str) -> ReplyParts:
     return ReplyParts("\n\n".join(new_parts), "\n\n".join(quoted_parts), signature)
 
 
-def _scan(lines: list[str], limit: int) -> tuple[list[list[int]], list[int], list[int]]:
+def _scan(lines: list[str], limit: int, quote_marks: str) -> tuple[list[list[int]], list[int], list[int]]:
     """One pass over the lines before `limit`: segments, unquoted lines worth a closer look, "-- " lines.
 
     Strips trailing whitespace from every line in place, so blank lines are "" from here on.
@@ -146,7 +149,7 @@ def _scan(lines: list[str], limit: int) -> tuple[list[list[int]], list[int], lis
         first = line[0]
         if first in " \t":
             first = line.lstrip()[0]
-        if first == ">":
+        if first in quote_marks:
             if current != quoted_kind:
                 if current:
                     segments.append([current, start, last + 1])
@@ -169,8 +172,14 @@ def _scan(lines: list[str], limit: int) -> tuple[list[list[int]], list[int], lis
     return segments, candidates, delimiters
 
 
-def _mark_history(lines: list[str], segments: list[list[int]], candidates: list[int], limit: int) -> None:
-    """Move attribution lines into the quote they introduce; make everything after a history marker quoted."""
+def _mark_history(
+    lines: list[str], segments: list[list[int]], candidates: list[int], limit: int, pipe_quotes: bool
+) -> bool:
+    """Move attribution lines into the quote they introduce; make everything after a history marker quoted.
+
+    Returns True, changing nothing further, when an attribution is followed by "| " lines and `pipe_quotes`
+    is off: the caller should scan again with "|" as a quote mark.
+    """
     p = 0
     for i in candidates:
         while segments[p][2] <= i:
@@ -183,7 +192,7 @@ def _mark_history(lines: list[str], segments: list[list[int]], candidates: list[
         if first == "-":
             if _HISTORY_BANNER.match(line):
                 _cut(lines, segments, p, i)
-                return
+                return False
             continue
         if first == "_":
             if len(line) >= 10 and not line.strip("_"):
@@ -192,24 +201,39 @@ def _mark_history(lines: list[str], segments: list[list[int]], candidates: list[
                     following += 1
                 if following < limit and _opens_header_block(lines, following, limit):
                     _cut(lines, segments, p, i)
-                    return
+                    return False
             continue
         if line[-1] == ":":
             attribution = _attribution(lines, i, line, segment[1])
             if attribution is not None:
                 start, strong = attribution
-                if segment[2] == i + 1 and p + 1 < len(segments):
-                    p = _absorb_into_next_quote(lines, segments, p, start)
+                if segment[2] == i + 1:
+                    if p + 1 < len(segments):  # the next non-blank line is quoted
+                        p = _quote_lines(lines, segments, p, start, i + 1)
+                    elif strong:  # the message ends with it
+                        _cut(lines, segments, p, start)
+                        return False
+                    continue
+                if not pipe_quotes:
+                    following = i + 1
+                    while not lines[following]:
+                        following += 1
+                    if lines[following].lstrip()[0] == "|":
+                        return True
+                if p + 1 < len(segments):
+                    # "> " quotes come later ("<snip>" or a note in between): the attribution belongs to them.
+                    p = _quote_lines(lines, segments, p, start, i + 1)
                 elif strong:
                     _cut(lines, segments, p, start)
-                    return
+                    return False
                 continue
             if _HISTORY_BANNER.match(line):
                 _cut(lines, segments, p, i)
-                return
+                return False
         if first in _MARKER_FIRST_CHARS and _opens_header_block(lines, i, limit):
             _cut(lines, segments, p, i)
-            return
+            return False
+    return False
 
 
 def _attribution(lines: list[str], i: int, line: str, segment_start: int) -> tuple[int, bool] | None:
@@ -271,20 +295,30 @@ def _opens_header_block(lines: list[str], i: int, limit: int) -> bool:
     return False
 
 
-def _absorb_into_next_quote(lines: list[str], segments: list[list[int]], p: int, start: int) -> int:
-    """Move lines [start, end) of new segment `p` into the quoted segment after it; return p for the caller."""
-    segment = segments[p]
-    segments[p + 1][1] = start
-    end = _trim_back(lines, segment[1], start)
-    if end > segment[1]:
-        segment[2] = end
-        return p
-    del segments[p]
-    if p > 0:  # two quotes now touch: merge them
-        segments[p - 1][2] = segments[p][2]
-        del segments[p]
-        return p - 1
-    return p
+def _quote_lines(lines: list[str], segments: list[list[int]], p: int, start: int, end: int) -> int:
+    """Make lines [start, end) of new segment `p` quoted, merging with neighbouring quotes.
+
+    Returns the index of the quoted segment that now holds them.
+    """
+    _, first, last = segments[p]
+    before_end = _trim_back(lines, first, start)
+    after_start = end
+    while after_start < last and not lines[after_start]:
+        after_start += 1
+    pieces = [[_NEW, first, before_end]] if before_end > first else []
+    pieces.append([_QUOTED, start, end])
+    if after_start < last:
+        pieces.append([_NEW, after_start, last])
+    segments[p : p + 1] = pieces
+    q = p + 1 if before_end > first else p
+    if q + 1 < len(segments) and segments[q + 1][0] == _QUOTED:
+        segments[q][2] = segments[q + 1][2]
+        del segments[q + 1]
+    if q > 0 and segments[q - 1][0] == _QUOTED:
+        segments[q - 1][2] = segments[q][2]
+        del segments[q]
+        q -= 1
+    return q
 
 
 def _cut(lines: list[str], segments: list[list[int]], p: int, start: int) -> None:
@@ -324,12 +358,14 @@ def _take_signature(lines: list[str], segments: list[list[int]], delimiters: lis
         earlier = sum(_content_lines(lines, s[1], s[2]) for s in segments[:index] if s[0] == _NEW)
         return earlier + _content_lines(lines, start, line)
 
-    delimiter = next((d for d in delimiters if start <= d < end), None) if delimiters else None
-    if delimiter is not None:
-        before = new_lines_before(delimiter)
-        after = _content_lines(lines, delimiter + 1, end)
-        if not (before or has_quote) or after > max(_MAX_DELIMITED_SIGNATURE_LINES, before):
-            delimiter = None
+    delimiter = None
+    for candidate in delimiters:
+        if start <= candidate < end:
+            before = new_lines_before(candidate)
+            after = _content_lines(lines, candidate + 1, end)
+            if (before or has_quote) and after <= max(_MAX_DELIMITED_SIGNATURE_LINES, before):
+                delimiter = candidate
+                break
 
     sig_start = delimiter
     sign_off = _sign_off_start(lines, start, end if delimiter is None else delimiter)
