@@ -1,11 +1,15 @@
 """Import mail into the store: read, parse, classify, store new messages, then re-thread and rebuild tickets.
 
-Batches keep memory bounded: only one batch of raw messages is held at a time. Every message read ends in
-exactly one of three places: stored, recognised as a duplicate of a stored message, or the quarantine.
+Parsing runs in this thread while a writer thread stores the previous batch (DuckDB and the Rust parser
+both release the GIL, so the two overlap). Memory stays bounded: at most a few batches are in flight.
+Every message read ends in exactly one place: stored, recognised as a duplicate of a stored message, or
+the quarantine.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from deskpulse.config import Config
-from deskpulse.mail.parse import ParsedMail, Rejected, parse_batch
+from deskpulse.mail.records import MESSAGE_COLUMNS, PreparedBatch, prepare_batch
 from deskpulse.mail.senders import SenderRules
 from deskpulse.schema import INGEST_RUNS, MESSAGES, QUARANTINE
 from deskpulse.sources.mailbox import RawMessage, read_messages
@@ -24,7 +28,9 @@ from deskpulse.store import Store
 from deskpulse.tickets import rebuild_tickets
 
 BATCH_SIZE = 2000
-_EXCERPT_BYTES = 300
+_MESSAGE_SCHEMA = MESSAGES.arrow_schema()
+_QUARANTINE_SCHEMA = QUARANTINE.arrow_schema()
+assert tuple(_MESSAGE_SCHEMA.names) == MESSAGE_COLUMNS, "mail.records and schema.MESSAGES disagree"
 
 
 @dataclass
@@ -37,7 +43,7 @@ class IngestSummary:
     repaired: int = 0
     tickets: int = 0
     seconds: float = 0.0
-    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (position, reason, detail), capped
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (position, reason, detail), the first 50
 
     @property
     def messages_per_second(self) -> float:
@@ -71,12 +77,18 @@ def ingest_paths(
     paths = list(paths)
     summary = IngestSummary(sources=[str(p) for p in paths])
     started = datetime.now(UTC)
+    now = started.replace(tzinfo=None)
     rules = SenderRules(config.helpdesk)
-    for path in paths:
-        for batch in _batches(read_messages(path), batch_size):
-            _ingest_batch(store, rules, batch, summary)
-            if progress is not None:
-                progress(len(batch))
+    known_keys = store.message_keys()
+    with _StoreWriter(store) as writer:
+        for path in paths:
+            for batch in _batches(read_messages(path), batch_size):
+                prepared = prepare_batch(batch, rules, now)
+                new_rows = _new_rows(prepared, known_keys, summary)
+                writer.put(new_rows, prepared.problems)
+                if progress is not None:
+                    progress(prepared.read)
+    del known_keys
     summary.tickets = rebuild_tickets(store, config)
     finished = datetime.now(UTC)
     summary.seconds = (finished - started).total_seconds()
@@ -89,106 +101,70 @@ def _batches(messages: Iterator[RawMessage], size: int) -> Iterator[list[RawMess
         yield batch
 
 
-def _ingest_batch(store: Store, rules: SenderRules, batch: list[RawMessage], summary: IngestSummary) -> None:
-    parsed: list[ParsedMail] = []
-    problems: list[dict[str, object]] = []
-    now = datetime.now(UTC).replace(tzinfo=None)
-    for result in parse_batch(batch):
-        if isinstance(result, Rejected):
-            problems.append(
-                _problem_row(result.raw, result.content_hash, result.reason, "rejected", result.detail, None, now)
-            )
+def _new_rows(prepared: PreparedBatch, known_keys: set[str], summary: IngestSummary) -> list[tuple[object, ...]]:
+    """The rows of messages not stored yet (the first copy wins); counts everything in ``summary``."""
+    new_rows = []
+    for row, key in zip(prepared.rows, prepared.keys, strict=True):
+        if key in known_keys:
             continue
-        parsed.append(result)
-    summary.read += len(batch)
-    stored = store.insert_new("messages", _message_rows(parsed, rules, now))
-    summary.stored += stored
-    summary.duplicates += len(parsed) - stored
-    for mail in parsed:
-        for reason, detail in mail.repairs:
-            problems.append(
-                _problem_row(mail.raw, mail.content_hash, reason, "repaired", detail, mail.message_key, now)
-            )
-    if problems:
-        store.insert_new("quarantine", pa.Table.from_pylist(problems, schema=QUARANTINE.arrow_schema()))
-        summary.quarantined += sum(1 for p in problems if p["action"] == "rejected")
-        summary.repaired += sum(1 for p in problems if p["action"] == "repaired")
-        for p in problems[: max(0, 50 - len(summary.problems))]:
-            summary.problems.append((f"{p['source']} {p['source_position']}", str(p["reason"]), str(p["detail"])))
-
-
-def _message_rows(parsed: list[ParsedMail], rules: SenderRules, now: datetime) -> pa.Table:
-    columns: dict[str, list[object]] = {name: [] for name in _MESSAGE_SCHEMA.names}
-    for mail in parsed:
-        assert mail.from_address is not None
-        author = rules.classify(mail.from_address, mail.headers)
-        recipients = [*mail.to_addresses, *mail.cc_addresses]
-        if author.role == "customer":
-            mailbox = rules.mailbox(recipients)
+        known_keys.add(key)
+        new_rows.append(row)
+    summary.read += prepared.read
+    summary.stored += len(new_rows)
+    summary.duplicates += len(prepared.rows) - len(new_rows)
+    for problem in prepared.problems:
+        if problem["action"] == "rejected":
+            summary.quarantined += 1
         else:
-            mailbox = rules.mailbox([mail.from_address, *mail.reply_to, *mail.cc_addresses, *mail.to_addresses])
-        row = (
-            mail.message_key,
-            mail.message_id,
-            None,
-            None,
-            None,
-            mail.raw.source,
-            mail.raw.position,
-            mail.content_hash,
-            mail.received_at,
-            mail.received_from,
-            mail.date_header_at,
-            mail.from_address,
-            mail.from_name,
-            mail.to_addresses,
-            mail.cc_addresses,
-            mailbox,
-            rules.customer_of(author.role, mail.from_address, recipients),
-            mail.subject,
-            mail.normalized_subject,
-            mail.in_reply_to,
-            mail.references,
-            author.role,
-            author.reason,
-            True,
-            mail.body_text,
-            mail.quoted_text,
-            mail.signature,
-            mail.has_html,
-            mail.attachment_count,
-            len(mail.raw.data),
-            now,
-        )
-        for values, value in zip(columns.values(), row, strict=True):
-            values.append(value)
-    return pa.table(columns, schema=_MESSAGE_SCHEMA)
+            summary.repaired += 1
+        if len(summary.problems) < 50:
+            where = f"{problem['source']} {problem['source_position']}"
+            summary.problems.append((where, str(problem["reason"]), str(problem["detail"])))
+    return new_rows
 
 
-_MESSAGE_SCHEMA = MESSAGES.arrow_schema()
+class _StoreWriter:
+    """Writes batches on a thread of its own, at most two behind the parser; re-raises its errors."""
 
+    _DONE = None
 
-def _problem_row(
-    raw: RawMessage,
-    content_hash: str,
-    reason: str,
-    action: str,
-    detail: str,
-    message_key: str | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "source": raw.source,
-        "source_position": raw.position,
-        "content_hash": content_hash,
-        "reason": reason,
-        "action": action,
-        "detail": detail,
-        "message_key": message_key,
-        "excerpt": raw.data[:_EXCERPT_BYTES].decode("utf-8", "replace"),
-        "size_bytes": len(raw.data),
-        "recorded_at": now,
-    }
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queue: queue.Queue[tuple[list[tuple[object, ...]], list[dict[str, object]]] | None] = queue.Queue(2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="deskpulse-store-writer", daemon=True)
+
+    def __enter__(self) -> _StoreWriter:
+        self.thread.start()
+        return self
+
+    def put(self, rows: list[tuple[object, ...]], problems: list[dict[str, object]]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((rows, problems))
+
+    def __exit__(self, *exc: object) -> None:
+        self.queue.put(self._DONE)
+        self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not self._DONE:
+            if self.error is not None:
+                continue  # drain, so the parser is never blocked on a dead writer
+            rows, problems = item
+            try:
+                if rows:
+                    columns = [
+                        pa.array(column, type=column_type)
+                        for column, column_type in zip(zip(*rows, strict=True), _MESSAGE_SCHEMA.types, strict=True)
+                    ]
+                    self.store.append("messages", pa.Table.from_arrays(columns, schema=_MESSAGE_SCHEMA))
+                if problems:
+                    self.store.insert_new("quarantine", pa.Table.from_pylist(problems, schema=_QUARANTINE_SCHEMA))
+            except BaseException as exc:  # handed to the parser thread, which raises it
+                self.error = exc
 
 
 def _record_run(store: Store, summary: IngestSummary, started: datetime, finished: datetime) -> None:

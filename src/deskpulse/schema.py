@@ -77,17 +77,6 @@ MESSAGES = TableDef(
             "VARCHAR",
             "Normalised Message-ID (no angle brackets); null when the message had none",
         ),
-        C("ticket_id", "VARCHAR", "The ticket (reconstructed conversation) this message belongs to"),
-        C(
-            "parent_key",
-            "VARCHAR",
-            "message_key of the message this one replies to; null for a ticket's first message",
-        ),
-        C(
-            "thread_link",
-            "VARCHAR",
-            "How it joined its ticket: `root`, `reference` (Message-ID headers) or `subject`",
-        ),
         C("source", "VARCHAR", "Where it was read: the file or folder path, or the connector name"),
         C(
             "source_position",
@@ -136,6 +125,19 @@ MESSAGES = TableDef(
         C("size_bytes", "INTEGER", "Size of the raw message"),
         C("ingested_at", "TIMESTAMP", "When deskpulse stored it (UTC)"),
     ),
+)
+
+MESSAGE_THREADS = TableDef(
+    "message_threads",
+    "Which ticket each message belongs to and what it replies to, rebuilt by threading after every import. "
+    "Kept apart from `messages`, so the event log itself is written once and never rewritten.",
+    (
+        C("message_key", "VARCHAR", "The message", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket (reconstructed conversation) it belongs to"),
+        C("parent_key", "VARCHAR", "message_key of the message it replies to; null for a ticket's first message"),
+        C("thread_link", "VARCHAR", "How it joined its ticket: `root`, `reference` (Message-ID headers) or `subject`"),
+    ),
+    derived=True,
 )
 
 TICKETS = TableDef(
@@ -280,6 +282,7 @@ INGEST_RUNS = TableDef(
 TABLES: tuple[TableDef, ...] = (
     META,
     MESSAGES,
+    MESSAGE_THREADS,
     TICKETS,
     TICKET_EVENTS,
     AGENTS,

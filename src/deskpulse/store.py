@@ -8,6 +8,7 @@ idempotent.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,26 @@ class Store:
             return int(inserted)
         finally:
             self.sql.unregister("incoming_rows")
+
+    def append(self, name: str, rows: pa.Table) -> None:
+        """Insert rows the caller has already checked are new (see `message_keys`)."""
+        columns = ", ".join(f'"{c}"' for c in _TABLES[name].column_names)
+        self.sql.register("appended_rows", rows)
+        try:
+            self.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM appended_rows")
+        finally:
+            self.sql.unregister("appended_rows")
+
+    def scan(self, name: str, columns: list[str], batch_rows: int = 20_000) -> Iterator[pa.RecordBatch]:
+        """Stream some columns of a table in record batches, for Python code that must see every row."""
+        selected = ", ".join(f'"{c}"' for c in columns)
+        reader = self.sql.sql(f"SELECT {selected} FROM {_TABLES[name].name}").to_arrow_reader(batch_rows)
+        yield from reader
+
+    def message_keys(self) -> set[str]:
+        """Every stored message_key: an import checks new mail against it without asking the database."""
+        keys = self.sql.sql("SELECT message_key FROM messages").to_arrow_table().column(0)
+        return set(keys.to_pylist())
 
     def replace_all(self, name: str, rows: pa.Table) -> None:
         """Replace a derived table's content in one transaction."""

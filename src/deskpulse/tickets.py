@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 import ibis
 import pyarrow as pa
 
 from deskpulse.config import Config
 from deskpulse.mail.threading import ThreadInput, thread_messages
+from deskpulse.schema import TICKETS
 from deskpulse.store import Store
 
 HUMAN_ROLES = ("customer", "agent")
@@ -33,60 +35,72 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     return int(tickets.num_rows)
 
 
+_THREAD_COLUMNS = [
+    "message_key",
+    "message_id",
+    "in_reply_to",
+    "reference_ids",
+    "normalized_subject",
+    "customer_address",
+    "received_at",
+]
+
+
+def _thread_inputs(store: Store) -> list[ThreadInput]:
+    """What the threader needs of every stored message, read in slices to keep memory flat.
+
+    A Message-ID appears several times (as a message's own id, then in its replies' In-Reply-To and
+    References), and a customer on many messages; one shared string object for each saves most of the memory
+    a 200,000-message store would otherwise cost here.
+    """
+    shared: dict[str, str] = {}
+    share = shared.setdefault
+    inputs: list[ThreadInput] = []
+    for batch in store.scan("messages", _THREAD_COLUMNS):
+        columns = [batch.column(c).to_pylist() for c in _THREAD_COLUMNS]
+        for key, message_id, in_reply_to, references, subject, customer, received_at in zip(*columns, strict=True):
+            key = share(key, key)
+            inputs.append(
+                ThreadInput(
+                    key=key,
+                    message_id=share(message_id, message_id) if message_id is not None else None,
+                    in_reply_to=share(in_reply_to, in_reply_to) if in_reply_to is not None else None,
+                    references=tuple(share(r, r) for r in references) if references else (),
+                    subject=share(subject, subject) if subject else "",
+                    customer=share(customer, customer) if customer is not None else None,
+                    sent_at=received_at,
+                )
+            )
+        del columns
+    return inputs
+
+
 def _assign_threads(store: Store, config: Config) -> None:
-    columns = [
-        "message_key",
-        "message_id",
-        "in_reply_to",
-        "reference_ids",
-        "subject",
-        "customer_address",
-        "received_at",
-    ]
-    rows = store.table("messages").select(columns).to_pyarrow().to_pydict()
-    inputs = [
-        ThreadInput(
-            key=key,
-            message_id=message_id,
-            in_reply_to=in_reply_to,
-            references=tuple(references or ()),
-            subject=subject or "",
-            customer=customer,
-            sent_at=received_at,
-        )
-        for key, message_id, in_reply_to, references, subject, customer, received_at in zip(
-            *(rows[c] for c in columns), strict=True
-        )
-    ]
-    assignments = thread_messages(inputs, config.subject_window)
-    keys = list(assignments)
+    assignments = thread_messages(_thread_inputs(store), config.subject_window)
+    ticket_ids: dict[str, str] = {}
+    for assignment in assignments.values():
+        if assignment.thread_key not in ticket_ids:
+            ticket_ids[assignment.thread_key] = ticket_id_for(assignment.thread_key)
     table = pa.table(
         {
-            "message_key": keys,
-            "ticket_id": [ticket_id_for(assignments[k].thread_key) for k in keys],
-            "parent_key": [assignments[k].parent_key for k in keys],
-            "thread_link": [assignments[k].linked_by for k in keys],
+            "message_key": list(assignments),
+            "ticket_id": [ticket_ids[a.thread_key] for a in assignments.values()],
+            "parent_key": [a.parent_key for a in assignments.values()],
+            "thread_link": [a.linked_by for a in assignments.values()],
         }
     )
-    store.sql.register("thread_assignment", table)
-    try:
-        # Only rows whose assignment changed are rewritten: after the first import that is a handful.
-        store.execute(
-            """
-            UPDATE messages SET ticket_id = a.ticket_id, parent_key = a.parent_key, thread_link = a.thread_link
-            FROM thread_assignment AS a
-            WHERE messages.message_key = a.message_key
-              AND (messages.ticket_id IS DISTINCT FROM a.ticket_id
-                   OR messages.parent_key IS DISTINCT FROM a.parent_key
-                   OR messages.thread_link IS DISTINCT FROM a.thread_link)
-            """
-        )
-    finally:
-        store.sql.unregister("thread_assignment")
+    del assignments
+    store.replace_all("message_threads", table)
+
+
+def threaded_messages(store: Store) -> Any:
+    """`messages` with the ticket each belongs to (an Ibis expression)."""
+    threads = store.table("message_threads")
+    return store.table("messages").join(threads, "message_key")
 
 
 def _ticket_rows(store: Store, config: Config) -> pa.Table:
-    messages = store.table("messages")
+    messages = threaded_messages(store)
     horizon = messages.received_at.max().to_pyarrow().as_py()
     human = messages.author_role.isin(HUMAN_ROLES)
     is_agent = messages.author_role == "agent"
@@ -108,7 +122,7 @@ def _ticket_rows(store: Store, config: Config) -> pa.Table:
         assignee=messages.from_address.argmax(messages.received_at, where=is_agent),
     )
     if horizon is None:
-        return per_ticket.limit(0).to_pyarrow()
+        return TICKETS.arrow_schema().empty_table()
     # Spec §1.6: a mailbox ticket is resolved at its last human agent reply once no customer message follows
     # within `inactivity_days`. "Now" is the store's horizon (its newest message), so a historical export is
     # judged by its own timeline, not by the day it happens to be imported.

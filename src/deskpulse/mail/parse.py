@@ -70,9 +70,12 @@ class Rejected:
     detail: str
 
 
-def parse_batch(raws: Sequence[RawMessage]) -> list[ParsedMail | Rejected]:
-    """Parse a batch of messages; the result lines up with ``raws``."""
-    results = fast_mail_parser.parse_many([r.data for r in raws], mode="full")
+def parse_batch(raws: Sequence[RawMessage], *, threads: int | None = None) -> list[ParsedMail | Rejected]:
+    """Parse a batch of messages; the result lines up with ``raws``.
+
+    ``threads`` caps the parser's own threads (None: one per core); worker processes pass 1.
+    """
+    results = fast_mail_parser.parse_many([r.data for r in raws], mode="full", threads=threads)
     out: list[ParsedMail | Rejected] = []
     for raw, result in zip(raws, results, strict=True):
         digest = hashlib.sha1(raw.data).hexdigest()

@@ -15,6 +15,7 @@ import ibis
 from deskpulse.calendar import business_intervals, calendar_days, calendar_range, with_business_clock
 from deskpulse.config import Config
 from deskpulse.store import Store
+from deskpulse.tickets import threaded_messages
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def seconds_between(start: Any, stop: Any) -> Any:
 
 def ticket_facts(store: Store, calendar: Calendar) -> Any:
     """One row per counted ticket (not excluded, not merged away) with its derived timestamps and durations."""
-    messages = store.table("messages")
+    messages = threaded_messages(store)
     tickets = store.table("tickets")
     is_customer = messages.author_role == "customer"
     is_reply = (messages.author_role == "agent") & messages.is_public
