@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deskpulse.errors import UserError
+
 DEFAULT_CONFIG_NAME = "deskpulse.toml"
+DEFAULT_DB = Path("deskpulse.duckdb")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config file that cannot be used; the message names the key and what is wrong with it."""
 
 

@@ -7,12 +7,14 @@ import io
 import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from deskpulse.metrics.catalog import DURATION, METRICS
-from deskpulse.metrics.engine import KpiResult
+
+if TYPE_CHECKING:
+    from deskpulse.metrics.engine import KpiResult
 
 
 def human_duration(seconds: float | None) -> str:
@@ -35,24 +37,30 @@ def human_duration(seconds: float | None) -> str:
 
 
 def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
+    """Counts take one column; a duration takes four: median, p90, n and open (still waiting)."""
     table = Table(title=f"{title} ({result.timezone})", header_style="bold")
     for column in result.group_by:
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for metric_id in result.metrics:
         metric = METRICS[metric_id]
         if metric.kind == DURATION:
-            table.add_column(f"{metric.label}\nmedian · p90 · n (open)", justify="right")
+            table.add_column(f"{metric.header}\nmedian", justify="right", min_width=7)
+            table.add_column("p90", justify="right", min_width=7)
+            table.add_column("n", justify="right")
+            table.add_column("open", justify="right")
         else:
-            table.add_column(metric.label, justify="right")
+            table.add_column(metric.header, justify="right")
     for row in result.rows:
         cells = ["(none)" if row.get(c) is None else str(row[c]) for c in result.group_by]
         for metric_id in result.metrics:
             value = row[metric_id]
             if METRICS[metric_id].kind == DURATION:
-                cells.append(
-                    f"{human_duration(value['median'])} · {human_duration(value['p90'])} · "
-                    f"{value['n']} ({value['open']})"
-                )
+                cells += [
+                    human_duration(value["median"]),
+                    human_duration(value["p90"]),
+                    str(value["n"]),
+                    str(value["open"]),
+                ]
             else:
                 cells.append("–" if value["value"] is None else str(value["value"]))
         table.add_row(*cells)
@@ -97,7 +105,11 @@ def records_json(records: Iterable[dict[str, Any]]) -> str:
 def records_table(header: Sequence[str], records: Iterable[dict[str, Any]], title: str) -> Table:
     table = Table(title=title, header_style="bold")
     for column in header:
-        table.add_column(column, overflow="fold")
+        name = METRICS[column].header if column in METRICS else column.replace("_", " ")
+        if column == "subject":
+            table.add_column(name, overflow="ellipsis", no_wrap=True, max_width=32)
+        else:
+            table.add_column(name, no_wrap=True)
     for record in records:
         table.add_row(*(_cell(column, record.get(column)) for column in header))
     return table
@@ -109,7 +121,7 @@ def _cell(column: str, value: Any) -> str:
     if (column in METRICS and METRICS[column].kind == DURATION) or column.endswith("_age"):
         return human_duration(value)
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d %H:%M")  # UTC, as stored
     return str(value)
 
 

@@ -15,13 +15,14 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from deskpulse.config import DEFAULT_DB
+from deskpulse.errors import UserError
 from deskpulse.schema import SCHEMA_VERSION, TABLES, TableDef
 
-DEFAULT_DB = Path("deskpulse.duckdb")
 _TABLES = {t.name: t for t in TABLES}
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError):
     """The store cannot be opened or does not match this version of deskpulse."""
 
 
@@ -46,6 +47,8 @@ class Store:
                 autoinstall_known_extensions=False,
                 autoload_known_extensions=False,
                 memory_limit=os.environ.get("DESKPULSE_DUCKDB_MEMORY", "1GB"),
+                threads=int(os.environ.get("DESKPULSE_DUCKDB_THREADS", "2")),
+                allocator_flush_threshold=os.environ.get("DESKPULSE_FLUSH", "128MB"),
             )
         except Exception as exc:  # duckdb raises its own IOException family
             raise StoreError(f"cannot open store {path}: {exc}") from exc

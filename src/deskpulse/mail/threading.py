@@ -67,7 +67,7 @@ def _normalise_id(token: str) -> str | None:
     `References: <yes>` that several unrelated lkml messages carry: kept as an id, that one ghost would glue
     their threads together.
     """
-    candidate = _WHITESPACE.sub("", token).strip(_BARE_TOKEN_JUNK)
+    candidate = "".join(token.split()).strip(_BARE_TOKEN_JUNK)
     if "@" not in candidate or candidate.startswith("@") or candidate.endswith("@"):
         return None
     return candidate

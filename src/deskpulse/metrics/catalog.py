@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deskpulse.errors import UserError
+
 COUNT = "count"
 DURATION = "duration"
 RATE = "rate"
@@ -22,6 +24,11 @@ class Metric:
     better: str  # higher | lower | neutral
     definition: str
     bucket: str  # the event whose local date places a value in a period
+    short: str = ""  # a column header for narrow tables; the label when empty
+
+    @property
+    def header(self) -> str:
+        return self.short or self.label
 
     @property
     def unit(self) -> str:
@@ -41,6 +48,7 @@ CATALOG: tuple[Metric, ...] = (
         "Tickets whose first message falls in the period. Tickets made only of automation (newsletters, "
         "bounces) are left out. Per agent: the agent who sent the first reply.",
         "ticket creation",
+        "Created",
     ),
     Metric(
         "unreplied_tickets",
@@ -50,6 +58,7 @@ CATALOG: tuple[Metric, ...] = (
         "Open, customer-started tickets created in the period that have no human agent reply yet, as of the "
         "store's newest message; `median_age` and `max_age` give how long they have waited (seconds).",
         "ticket creation",
+        "Unreplied",
     ),
     Metric(
         "first_response_time",
@@ -61,6 +70,7 @@ CATALOG: tuple[Metric, ...] = (
         "`open` counts tickets created in the period still waiting for a first reply. Per agent: credited to "
         "the agent who sent the first reply.",
         "first reply",
+        "First reply",
     ),
     Metric(
         "first_response_time_business",
@@ -70,6 +80,7 @@ CATALOG: tuple[Metric, ...] = (
         "first_response_time counted in business seconds only: the opening hours, timezone and holidays of "
         "[business_hours]. Null (never 0) when no business hours are configured.",
         "first reply",
+        "First reply (business)",
     ),
 )
 
@@ -82,7 +93,19 @@ DEFAULT_METRICS: tuple[str, ...] = (
 )
 
 
-class UnknownMetricError(ValueError):
+# Columns `deskpulse tickets --sort` accepts.
+TICKET_SORTS = (
+    "created_at",
+    "first_response_time",
+    "first_response_time_business",
+    "replies",
+    "customer_messages",
+    "unreplied_age",
+    "resolved_at",
+)
+
+
+class UnknownMetricError(UserError):
     pass
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from deskpulse.calendar import with_local_period
 from deskpulse.config import Config
+from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import DURATION, METRICS, Metric
 from deskpulse.metrics.facts import Calendar, build_calendar, ticket_facts
 from deskpulse.store import Store
@@ -30,10 +31,10 @@ class KpiQuery:
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
-            raise ValueError(f"unknown period {self.period!r}; use one of {', '.join(PERIODS)}")
+            raise UserError(f"unknown period {self.period!r}; use one of {', '.join(PERIODS)}")
         for dim in self.by:
             if dim not in DIMENSIONS:
-                raise ValueError(f"cannot group by {dim!r}; use one of {', '.join(DIMENSIONS)}")
+                raise UserError(f"cannot group by {dim!r}; use one of {', '.join(DIMENSIONS)}")
 
 
 @dataclass

@@ -14,6 +14,8 @@ import ibis
 
 from deskpulse.calendar import business_intervals, calendar_days, calendar_range, with_business_clock
 from deskpulse.config import Config
+from deskpulse.errors import UserError
+from deskpulse.metrics.catalog import TICKET_SORTS
 from deskpulse.store import Store
 from deskpulse.tickets import threaded_messages
 
@@ -105,17 +107,6 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
     )
 
 
-TICKET_SORTS = (
-    "created_at",
-    "first_response_time",
-    "first_response_time_business",
-    "replies",
-    "customer_messages",
-    "unreplied_age",
-    "resolved_at",
-)
-
-
 def list_tickets(
     store: Store,
     calendar: Calendar,
@@ -126,7 +117,7 @@ def list_tickets(
 ) -> list[dict[str, Any]]:
     """The per-ticket facts as records, sorted (nulls last) and optionally limited."""
     if sort not in TICKET_SORTS:
-        raise ValueError(f"cannot sort by {sort!r}; use one of {', '.join(TICKET_SORTS)}")
+        raise UserError(f"cannot sort by {sort!r}; use one of {', '.join(TICKET_SORTS)}")
     facts = ticket_facts(store, calendar)
     key = facts[sort].desc(nulls_first=False) if descending else facts[sort].asc(nulls_first=False)
     facts = facts.order_by([key, facts.ticket_id])

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from deskpulse.errors import UserError
+
 CHUNK_SIZE = 4 * 1024 * 1024
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 
@@ -30,7 +32,7 @@ class ReadableBytes(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-class SourceError(ValueError):
+class SourceError(UserError):
     """A path that is not mail deskpulse can read."""
 
 
