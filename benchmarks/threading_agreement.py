@@ -2,10 +2,13 @@
 
     python benchmarks/threading_agreement.py [DATA_DIR] [--synthetic N]
 
-DATA_DIR defaults to $DESKPULSE_DATA, else ../shared/data next to the repository. For each corpus: parent-edge
-agreement, pairwise precision/recall/F1 of "same thread", and the share of ground-truth threads reproduced
-exactly. `--synthetic N` also times `thread_messages` on N generated messages. Figures only, no verdicts:
-tests/mail/test_threading_corpora.py holds the asserted values and explains each disagreement.
+DATA_DIR defaults to $DESKPULSE_DATA, else ../shared/data next to the repository. Each corpus is threaded two
+ways: through the product's pipeline (`ingest_paths` into a temporary store, then `message_threads`) and by
+the stdlib test loader (its own `ThreadInput`s straight into `thread_messages`). For each: the ground-truth
+messages scored, parent-edge agreement, pairwise precision/recall/F1 of "same thread", and the share of
+ground-truth threads reproduced exactly. `--synthetic N` also times `thread_messages` on N generated
+messages. Figures only, no verdicts: tests/mail/test_threading_pipeline.py and test_threading_corpora.py hold
+the asserted values and explain each disagreement and each difference between the two readers.
 """
 
 from __future__ import annotations
@@ -14,77 +17,78 @@ import argparse
 import os
 import random
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT / "src"), str(REPO_ROOT / "tests" / "mail")]
 
-from corpus_loader import (  # noqa: E402
-    FEDORA,
-    MAILBOX_PERL,
-    NOTMUCH,
-    SUBJECT_WINDOW,
-    Agreement,
-    collapse_dummies,
-    match_mailbox_dump,
-    match_notmuch_tree,
-    read_mail_files,
-    read_mailbox_dump,
-    read_mbox,
-    read_mhonarc_thread_index,
-    read_notmuch_tree,
-    score,
-    thread,
+from corpus_loader import SUBJECT_WINDOW, CorpusMessage, read_mail_files, read_mbox, thread  # noqa: E402
+from corpus_pipeline import ingest_corpus  # noqa: E402
+from corpus_truth import (  # noqa: E402
+    FEDORA_MAIL,
+    MAILBOX_MAIL,
+    NOTMUCH_MAIL,
+    fedora_truth,
+    mailbox_truth,
+    notmuch_truth,
 )
 
-from deskpulse.mail.thread_eval import cap_depth, parent_agreement  # noqa: E402
+from deskpulse.config import Config  # noqa: E402
+from deskpulse.mail.thread_eval import Agreement, cap_depth, compare, parent_agreement  # noqa: E402
 from deskpulse.mail.threading import ThreadInput, thread_messages  # noqa: E402
 
+# (corpus, who drew the truth, its mail under DATA_DIR, the stdlib reader of that mail, the ground truth)
+CORPORA: list[tuple[str, str, Path, Callable[[Path], list[CorpusMessage]], Callable[[Path], dict[str, str | None]]]] = [
+    ("fedora-devel-2010-01", "MHonArc", FEDORA_MAIL, read_mbox, lambda data: fedora_truth(data).parents),
+    ("notmuch default", "notmuch-tree", NOTMUCH_MAIL, read_mail_files, notmuch_truth),
+    ("mailbox-perl-imagemagick", "Mail::Box", MAILBOX_MAIL, read_mbox, mailbox_truth),
+]
+# MHonArc draws at most 3 levels below a root: fedora's parents are also compared with our tree cut there.
+MHONARC_DEPTH = 3
+_HEADER = (
+    f"{'corpus':<26} {'truth':<13} {'reader':<9} {'messages':>8}  {'parents':>7}  "
+    f"{'P':>6}  {'R':>6}  {'F1':>6}  {'exact threads':>13}"
+)
 
-def print_agreement(name: str, agreement: Agreement, note: str = "") -> None:
-    partition = agreement.partition
+
+def agreement_row(corpus: str, truth_by: str, reader: str, scored: Agreement, of: int) -> str:
+    partition = scored.partition
+    return (
+        f"{corpus:<26} {truth_by:<13} {reader:<9} {f'{scored.messages}/{of}':>8}  {scored.parent_agreement:7.1%}  "
+        f"{partition.precision:6.1%}  {partition.recall:6.1%}  {partition.f1:6.1%}  "
+        f"{partition.exact_threads:6.1%} {f'({partition.truth_threads}:{partition.predicted_threads})':>6}"
+    )
+
+
+def agreement_table(data: Path) -> None:
+    """Both readers' figures per corpus; under the table, fedora's parents at MHonArc's depth."""
+    print(_HEADER)
+    depth_notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="deskpulse-threading-") as scratch:
+        for corpus, truth_by, mail, read, read_truth in CORPORA:
+            truth = read_truth(data)
+            pipeline = ingest_corpus(data / mail, Path(scratch) / f"{mail.parts[0]}.duckdb")
+            assignments = thread(read(data / mail))
+            loader_parents = {key: assignment.parent_key for key, assignment in assignments.items()}
+            loader_threads = {key: assignment.thread_key for key, assignment in assignments.items()}
+            readers: list[tuple[str, Mapping[str, str | None], Agreement]] = [
+                ("pipeline", pipeline.parents, pipeline.score(truth)),
+                ("stdlib", loader_parents, compare(truth, loader_parents, loader_threads)),
+            ]
+            for reader, parents, scored in readers:
+                print(agreement_row(corpus, truth_by, reader, scored, len(truth)))
+                if truth_by == "MHonArc":
+                    capped = cap_depth(parents, MHONARC_DEPTH)
+                    stored = {key: parent for key, parent in truth.items() if key in parents}
+                    depth_notes.append(f"{reader} {parent_agreement(stored, capped):.1%}")
     print(
-        f"{name:<36} {agreement.messages:>5} msgs  parents {agreement.parent_agreement:6.1%}  "
-        f"pairs P {partition.precision:6.1%} R {partition.recall:6.1%} F1 {partition.f1:6.1%}  "
-        f"exact threads {partition.exact_threads:6.1%} ({partition.truth_threads} truth, "
-        f"{partition.predicted_threads} ours){note}"
+        "exact threads: share of truth threads reproduced (truth:ours threads). "
+        f"fedora parents with our tree cut at MHonArc's depth {MHONARC_DEPTH}: {', '.join(depth_notes)}"
     )
-
-
-def fedora(data: Path) -> None:
-    directory = data / FEDORA
-    messages = read_mbox(directory / "2010-January.txt.gz")
-    truth = read_mhonarc_thread_index(directory / "2010-January_thread.html.gz").parents
-    assignments = thread(messages)
-    agreement = score(truth, assignments)
-    # MHonArc draws at most 3 levels below a root; cut our tree the same way for a like-for-like figure.
-    capped = cap_depth({key: assignment.parent_key for key, assignment in assignments.items()}, 3)
-    print_agreement(
-        "fedora-devel-2010-01 (MHonArc)",
-        agreement,
-        f"; parents with our tree cut at depth 3 like MHonArc: {parent_agreement(truth, capped):.1%}",
-    )
-
-
-def notmuch(data: Path) -> None:
-    directory = data / NOTMUCH / "test"
-    messages = read_mail_files(directory / "corpora" / "default")
-    lines = read_notmuch_tree(directory / "emacs-tree.expected-output" / "notmuch-tree-tag-inbox")
-    truth = match_notmuch_tree(lines, messages)
-    print_agreement("notmuch default (notmuch-tree)", score(truth, thread(messages)))
-
-
-def mailbox_perl(data: Path) -> None:
-    directory = data / MAILBOX_PERL
-    messages = read_mbox(directory / "mbox.src")
-    with_dummies = match_mailbox_dump(
-        read_mailbox_dump(directory / "expected_thread_dump_105mbox-thread.txt"), messages
-    )
-    order = {message.key: (message.thread_input.sent_at, message.key) for message in messages}
-    truth = collapse_dummies(with_dummies, order)
-    print_agreement("mailbox-perl-imagemagick (Mail::Box)", score(truth, thread(messages)))
 
 
 def synthetic_speed(count: int) -> None:
@@ -130,9 +134,12 @@ def main() -> None:
     data: Path = arguments.data_dir
     if not data.is_dir():
         parser.error(f"data directory {data} not found; pass it or set DESKPULSE_DATA")
-    print(f"subject window {SUBJECT_WINDOW.days} days; customer = sender address")
-    for corpus in (fedora, notmuch, mailbox_perl):
-        corpus(data)
+    print(
+        f"pipeline: ingest_paths with Config() (subject window {Config().subject_window.days} days; list mail is "
+        "automation, without a customer); "
+        f"stdlib: subject window {SUBJECT_WINDOW.days} days, customer = sender address"
+    )
+    agreement_table(data)
     if arguments.synthetic:
         synthetic_speed(arguments.synthetic)
 

@@ -266,5 +266,5 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        errors.print(f"[red]error:[/] {exc}", highlight=False)
+        errors.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)

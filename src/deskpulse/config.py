@@ -34,6 +34,7 @@ class HelpdeskConfig:
     agent_domains: tuple[str, ...] = ()
     agent_addresses: tuple[str, ...] = ()
     timezone: str = "UTC"
+    relay_lists: tuple[str, ...] = ()  # List-Ids of lists (e.g. a Google Group) that relay customer mail
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def load_config(path: Path | None = None) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
     config = parse_config(data)
@@ -155,7 +158,9 @@ def _positive_int(section: str, key: str, value: Any) -> int:
 
 
 def _parse_helpdesk(values: Mapping[str, Any]) -> HelpdeskConfig:
-    _check_keys("helpdesk", values, ("support_addresses", "agent_domains", "agent_addresses", "timezone"))
+    _check_keys(
+        "helpdesk", values, ("support_addresses", "agent_domains", "agent_addresses", "timezone", "relay_lists")
+    )
     addresses = {}
     for key in ("support_addresses", "agent_addresses"):
         addresses[key] = _string_list("helpdesk", key, values.get(key, []))
@@ -164,7 +169,10 @@ def _parse_helpdesk(values: Mapping[str, Any]) -> HelpdeskConfig:
                 raise ConfigError(f"helpdesk.{key}: {address!r} is not an e-mail address")
     domains = tuple(d.lstrip("@") for d in _string_list("helpdesk", "agent_domains", values.get("agent_domains", [])))
     timezone = _timezone("helpdesk", "timezone", values.get("timezone", "UTC"))
-    return HelpdeskConfig(addresses["support_addresses"], domains, addresses["agent_addresses"], timezone)
+    relay_lists = tuple(
+        item.strip("<>") for item in _string_list("helpdesk", "relay_lists", values.get("relay_lists", []))
+    )
+    return HelpdeskConfig(addresses["support_addresses"], domains, addresses["agent_addresses"], timezone, relay_lists)
 
 
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")

@@ -133,19 +133,21 @@ def _prepare_all(
 def _new_rows(prepared: PreparedBatch, known_keys: set[str], summary: IngestSummary) -> list[tuple[object, ...]]:
     """The rows of messages not stored yet (the first copy wins); counts everything in ``summary``."""
     new_rows = []
+    new_keys = set()
     for row, key in zip(prepared.rows, prepared.keys, strict=True):
         if key in known_keys:
             continue
         known_keys.add(key)
+        new_keys.add(key)
         new_rows.append(row)
     summary.read += prepared.read
     summary.stored += len(new_rows)
     summary.duplicates += len(prepared.rows) - len(new_rows)
+    # `repaired` counts messages stored by this import with at least one repair, not repairs.
+    summary.repaired += len({p["message_key"] for p in prepared.problems if p["message_key"] in new_keys})
     for problem in prepared.problems:
         if problem["action"] == "rejected":
             summary.quarantined += 1
-        else:
-            summary.repaired += 1
         if len(summary.problems) < 50:
             where = f"{problem['source']} {problem['source_position']}"
             summary.problems.append((where, str(problem["reason"]), str(problem["detail"])))

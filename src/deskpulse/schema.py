@@ -251,7 +251,7 @@ QUARANTINE = TableDef(
         C(
             "reason",
             "VARCHAR",
-            "Short machine-readable reason, e.g. `no_headers`, `missing_message_id`",
+            "Short machine-readable reason, e.g. `not_a_message`, `missing_message_id`",
             primary_key=True,
         ),
         C("action", "VARCHAR", "`rejected` or `repaired`"),

@@ -7,26 +7,21 @@ is listed with its cause. `python benchmarks/threading_agreement.py` prints the 
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from corpus_loader import (
-    FEDORA,
-    MAILBOX_PERL,
-    NOTMUCH,
+from corpus_loader import FEDORA, MAILBOX_PERL, NOTMUCH, read_mail_files, read_mbox, score, thread
+from corpus_truth import (
+    MAILBOX_DUMP,
+    MAILBOX_DUMP_FROM_TOP,
     collapse_dummies,
-    match_mailbox_dump,
+    mailbox_truth,
     match_notmuch_tree,
-    read_mail_files,
-    read_mailbox_dump,
-    read_mbox,
     read_mhonarc_thread_index,
     read_notmuch_tree,
-    score,
-    thread,
 )
 
 from deskpulse.mail.thread_eval import (
@@ -37,16 +32,6 @@ from deskpulse.mail.thread_eval import (
     threads_from_parents,
 )
 from deskpulse.mail.threading import ThreadAssignment
-
-
-def corpus(shared_data: Path, name: str) -> Path:
-    directory = shared_data / name
-    if not directory.is_dir():
-        message = f"corpus {name} is missing from {shared_data}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return directory
 
 
 def at_least(value: float, measured: Fraction) -> bool:
@@ -93,8 +78,8 @@ def test_missing_messages_are_restated_like_thread_messages_does() -> None:
 
 
 @pytest.fixture(scope="module")
-def fedora(shared_data: Path) -> Path:
-    return corpus(shared_data, FEDORA)
+def fedora(require_corpus: Callable[[str], Path]) -> Path:
+    return require_corpus(FEDORA)
 
 
 def test_fedora_index_covers_every_message(fedora: Path) -> None:
@@ -165,8 +150,8 @@ def test_fedora_follow_ups_found_by_a_shared_missing_parent(fedora: Path) -> Non
 
 
 @pytest.fixture(scope="module")
-def notmuch(shared_data: Path) -> Path:
-    return corpus(shared_data, NOTMUCH) / "test"
+def notmuch(require_corpus: Callable[[str], Path]) -> Path:
+    return require_corpus(NOTMUCH) / "test"
 
 
 def test_notmuch_default_corpus_matches_the_tree_view(notmuch: Path) -> None:
@@ -270,20 +255,13 @@ def test_notmuch_lkml_junk_reference_glues_nothing(notmuch: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def mailbox_perl(shared_data: Path) -> Path:
-    return corpus(shared_data, MAILBOX_PERL)
-
-
-def mailbox_truth(directory: Path, dump: str) -> tuple[dict[str, str | None], dict[str, ThreadAssignment]]:
-    """Mail::Box's tree, restated as `thread_messages` reports one (see `collapse_dummies`), and ours."""
-    messages = read_mbox(directory / "mbox.src")
-    with_dummies = match_mailbox_dump(read_mailbox_dump(directory / dump), messages)
-    order = {message.key: (message.thread_input.sent_at, message.key) for message in messages}
-    return collapse_dummies(with_dummies, order), thread(messages)
+def mailbox_perl(require_corpus: Callable[[str], Path]) -> Path:
+    return require_corpus(MAILBOX_PERL)
 
 
 def test_mailbox_whole_folder_dump(mailbox_perl: Path) -> None:
-    truth, assignments = mailbox_truth(mailbox_perl, "expected_thread_dump_105mbox-thread.txt")
+    truth = mailbox_truth(mailbox_perl.parent, MAILBOX_DUMP)
+    assignments = thread(read_mbox(mailbox_perl / "mbox.src"))
     agreement = score(truth, assignments)
 
     # Mail::Box: 28 threads (the count its own test asserts). Its threader found no subject-only links in
@@ -319,7 +297,8 @@ def test_mailbox_thread_with_a_missing_root(mailbox_perl: Path) -> None:
     # "Re: Convert HTM, HTML files to the .jpg format" (msg00012). In our terms the earlier of the two,
     # msg00011 (30 Mar 23:27 UTC), is the root and msg00012 (31 Mar 00:15) hangs under it; the thread is
     # otherwise identical, and the whole-folder dump agrees.
-    truth, assignments = mailbox_truth(mailbox_perl, "expected_thread_from_top.txt")
+    truth = mailbox_truth(mailbox_perl.parent, MAILBOX_DUMP_FROM_TOP)
+    assignments = thread(read_mbox(mailbox_perl / "mbox.src"))
     assert truth == {
         "msg00011": None,
         "msg00010": "msg00011",

@@ -186,7 +186,14 @@ def _build(
     if received_at is None:
         return Rejected(raw, digest, "no_time", "neither a Received: header nor a Date: header gives a usable time")
     if from_address is None:
-        return Rejected(raw, digest, "no_sender", "no sender address in From:")
+        # RFC 5322 §3.6.2: Sender: names who sent it on the author's behalf; Reply-To: where answers go.
+        for name in ("sender", "reply-to"):
+            if headers.get(name):
+                from_address, from_name = _address_from_text(headers[name][0])
+                repairs.append(("no_from", f"no sender address in From:; used the {name.title()}: header"))
+                break
+        else:
+            return Rejected(raw, digest, "no_sender", "no sender address in From:, Sender: or Reply-To:")
     message_ids = extract_message_ids(headers["message-id"][0]) if headers.get("message-id") else []
     message_id = message_ids[0] if message_ids else None
     if message_id is None:

@@ -36,6 +36,7 @@ class SenderRules:
         self.support_addresses = frozenset(helpdesk.support_addresses)
         self.agent_addresses = frozenset(helpdesk.agent_addresses)
         self.agent_domains = frozenset(helpdesk.agent_domains)
+        self.relay_lists = frozenset(helpdesk.relay_lists)
 
     def is_staff(self, address: str) -> bool:
         """An agent's own address, a support address, or an address in an agent domain."""
@@ -51,7 +52,7 @@ class SenderRules:
             return Author(SYSTEM, "dsn")
         if local in _SYSTEM_LOCAL_PARTS:
             return Author(SYSTEM, f"sender:{local}")
-        automation = automation_reason(headers)
+        automation = automation_reason(headers, self.relay_lists)
         if automation is not None:
             return Author(AUTOMATION, automation)
         if _NO_REPLY.match(local):
@@ -83,8 +84,13 @@ class SenderRules:
         return None
 
 
-def automation_reason(headers: Mapping[str, list[str]]) -> str | None:
-    """Why a message is automated per RFC 3834 and common practice, or None for human mail."""
+def automation_reason(headers: Mapping[str, list[str]], relay_lists: frozenset[str] = frozenset()) -> str | None:
+    """Why a message is automated per RFC 3834 and common practice, or None for human mail.
+
+    ``relay_lists``: List-Id values of lists that relay customer mail to the team (a Google Group or Mailman
+    list as the support address). Their list headers say how mail travelled, not who wrote it, so only the
+    RFC 3834 signals count for such mail.
+    """
     auto_submitted = _first(headers, "auto-submitted").strip().lower()
     if auto_submitted:
         # "Auto-Submitted: no" is explicitly human mail and overrides the softer signals below.
@@ -94,6 +100,8 @@ def automation_reason(headers: Mapping[str, list[str]]) -> str | None:
     for name in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
         if name in headers:
             return name
+    if relay_lists and list_id(headers) in relay_lists:
+        return None
     for name in ("precedence", "x-precedence"):
         value = _first(headers, name).strip().lower()
         if value in _AUTOMATED_PRECEDENCE:
@@ -101,6 +109,13 @@ def automation_reason(headers: Mapping[str, list[str]]) -> str | None:
     if "list-id" in headers and "list-unsubscribe" in headers:
         return "list-id bulk mail"
     return None
+
+
+def list_id(headers: Mapping[str, list[str]]) -> str:
+    """The id inside a List-Id header ("Acme Support <support.acme.test>" → "support.acme.test"), lowercased."""
+    value = _first(headers, "list-id")
+    start, end = value.rfind("<"), value.rfind(">")
+    return (value[start + 1 : end] if 0 <= start < end else value).strip().lower()
 
 
 def _first(headers: Mapping[str, list[str]], name: str) -> str:

@@ -1,7 +1,7 @@
 """Score a threading against a ground truth: parent-edge agreement and thread-partition agreement.
 
 Pure functions over plain mappings (message key → parent key, message key → thread label), shared by the
-corpus tests and `benchmarks/threading_agreement.py`.
+corpus tests and `benchmarks/threading_agreement.py`. `compare` gives both figures at once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,31 @@ class PartitionAgreement:
     exact_threads: float  # share of ground-truth threads whose message set we reproduce exactly
     truth_threads: int
     predicted_threads: int
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How one threading of a corpus compares with its ground truth."""
+
+    messages: int  # messages of the ground truth that were scored
+    parent_agreement: float
+    partition: PartitionAgreement
+
+
+def compare(
+    truth: Mapping[str, str | None],
+    predicted_parents: Mapping[str, str | None],
+    predicted_threads: Mapping[str, Hashable],
+) -> Agreement:
+    """Score a predicted threading (parent and thread label of each message) on the messages of `truth`.
+
+    Raises KeyError if a prediction lacks a message of `truth`.
+    """
+    return Agreement(
+        messages=len(truth),
+        parent_agreement=parent_agreement(truth, predicted_parents),
+        partition=partition_agreement(threads_from_parents(truth), predicted_threads),
+    )
 
 
 def parent_agreement(truth: Mapping[str, str | None], predicted: Mapping[str, str | None]) -> float:

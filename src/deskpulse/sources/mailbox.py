@@ -19,6 +19,12 @@ from deskpulse.errors import UserError
 
 CHUNK_SIZE = 4 * 1024 * 1024
 _ESCAPED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+# An mbox envelope line: "From <sender> <asctime date>", e.g. "From ana@acme.test Mon Jan  5 10:00:00 2026" or
+# "From magick-owner@x Wed Feb  9 22:02 MET 2000". The sender may contain spaces (list archives obfuscate it).
+_ENVELOPE = re.compile(
+    rb"From \S.*\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? +"
+    rb"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} +\d{1,2}:\d\d"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +73,11 @@ def read_messages(path: Path) -> Iterator[RawMessage]:
 
 
 def read_mbox_stream(handle: ReadableBytes, source: str) -> Iterator[RawMessage]:
-    """Split an mbox on lines starting with ``From `` (as mail clients and Python's `mailbox` do).
+    """Split an mbox at its envelope lines (``From sender Mon Jan  5 10:00:00 2026``).
 
-    The ``From `` envelope line is dropped and mboxrd/mboxo escaping (``>From ``) is undone.
+    A line that starts with ``From `` but does not carry an envelope's date is body text that an archiver
+    forgot to escape (pipermail does), not the start of a message. The envelope line is dropped, the blank
+    line that separates messages is dropped, and mboxrd/mboxo escaping (``>From ``) is undone.
     """
     buffer = b""
     offset = 0  # file offset of buffer[0]
@@ -92,12 +100,19 @@ def read_mbox_stream(handle: ReadableBytes, source: str) -> Iterator[RawMessage]
                 start = found + 1
         search_from = start + 5
         while True:
-            nxt = buffer.find(b"\nFrom ", search_from)
-            if nxt < 0:
+            candidate = buffer.find(b"\nFrom ", search_from)
+            if candidate < 0:
                 break
-            yield _mbox_message(buffer[start : nxt + 1], source, index, offset + start)
+            line_end = buffer.find(b"\n", candidate + 1)
+            if line_end < 0 and not eof:
+                break  # the line continues in the next chunk: decide once it is whole
+            line = buffer[candidate + 1 : line_end if line_end >= 0 else len(buffer)]
+            if not _ENVELOPE.match(line):
+                search_from = candidate + 5
+                continue
+            yield _mbox_message(buffer[start : candidate + 1], source, index, offset + start)
             index += 1
-            start = nxt + 1
+            start = candidate + 1
             search_from = start + 5
         if eof:
             if start < len(buffer):
@@ -106,28 +121,39 @@ def read_mbox_stream(handle: ReadableBytes, source: str) -> Iterator[RawMessage]
         # keep only the unfinished message in memory
         buffer = buffer[start:]
         offset += start
+        search_from -= start
         start = 0
 
 
 def _mbox_message(block: bytes, source: str, index: int, byte_offset: int) -> RawMessage:
     line_end = block.find(b"\n")
     data = b"" if line_end < 0 else block[line_end + 1 :]
+    # The blank line before the next envelope separates messages; it is not part of this one (RFC 4155).
+    if data.endswith(b"\n\n"):
+        data = data[:-1]
+    elif data.endswith(b"\r\n\r\n"):
+        data = data[:-2]
     if b">From " in data:
         data = _ESCAPED_FROM.sub(rb"\1", data)
     return RawMessage(source, f"#{index} @{byte_offset}", data)
 
 
-def _read_folder(root: Path) -> Iterator[RawMessage]:
-    """Every message file under ``root``: Maildir ``cur``/``new`` (nested folders too) and loose files.
+# Files mail servers and clients keep beside the messages of a Maildir: markers and indexes, not mail.
+_MAILDIR_HOUSEKEEPING = ("maildirfolder", "maildirsize", "subscriptions", "dovecot", "courierimap", "mbsync")
 
-    Hidden files and Maildir ``tmp`` folders (deliveries in progress) are skipped.
+
+def _read_folder(root: Path) -> Iterator[RawMessage]:
+    """Every message file under ``root`` (Maildir trees, nested or not, and folders of ``.eml`` files).
+
+    Hidden files, ``tmp`` folders (deliveries in progress) and the housekeeping files of mail servers
+    (``maildirfolder``, ``dovecot-uidlist``, …) are skipped; every other file is read as a message, so a file
+    that is not mail is reported in the quarantine rather than silently ignored.
     """
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "tmp")
         for name in sorted(filenames):
-            if name.startswith("."):
+            if name.startswith(".") or name.lower().startswith(_MAILDIR_HOUSEKEEPING):
                 continue
             file_path = Path(dirpath, name)
-            if not file_path.is_file():
-                continue
-            yield RawMessage(str(root), str(file_path.relative_to(root)), file_path.read_bytes())
+            if file_path.is_file():
+                yield RawMessage(str(root), str(file_path.relative_to(root)), file_path.read_bytes())

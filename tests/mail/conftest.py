@@ -1,0 +1,25 @@
+"""Fixtures of the mail tests: the real corpora of the shared data directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def require_corpus(shared_data: Path) -> Callable[[str], Path]:
+    """A corpus directory under the shared data by name; a missing one skips the test, or fails it in CI."""
+
+    def require(name: str) -> Path:
+        directory = shared_data / name
+        if not directory.is_dir():
+            message = f"corpus {name} is missing from {shared_data}"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        return directory
+
+    return require
