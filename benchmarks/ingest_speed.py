@@ -10,6 +10,7 @@ messages (written once into benchmarks/.cache).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -49,10 +50,8 @@ def _tree_rss_bytes(root: int) -> int:
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        try:
+        with contextlib.suppress(OSError, IndexError, ValueError):
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            pass
         stack.extend(children.get(pid, []))
     return total
 
