@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from deskpulse.columns import decode
 from deskpulse.config import Config
 from deskpulse.mail.records import MESSAGE_COLUMNS, PreparedBatch, prepare_batch
 from deskpulse.mail.senders import SenderRules
@@ -27,7 +28,6 @@ from deskpulse.mail.workers import prepare_in_processes
 from deskpulse.schema import INGEST_RUNS, MESSAGES, QUARANTINE
 from deskpulse.sources.mailbox import RawMessage, read_messages
 from deskpulse.store import Store
-from deskpulse.tickets import rebuild_tickets
 
 BATCH_SIZE = int(os.environ.get("DESKPULSE_BATCH", "2000"))
 # Below this much input, starting parser processes costs more than it saves.
@@ -87,13 +87,15 @@ def ingest_paths(
     if workers is None:
         workers = default_workers(paths)
     batches = (batch for path in paths for batch in _batches(read_messages(path), batch_size))
-    with _StoreWriter(store) as writer:
+    with store.import_memory(), _StoreWriter(store) as writer:
         for prepared in _prepare_all(batches, config, now, workers):
-            new_rows = _new_rows(prepared, known_keys, summary)
-            writer.put(new_rows, prepared.problems)
+            writer.put(prepared, _count_new(prepared, known_keys, summary))
             if progress is not None:
                 progress(prepared.read)
     del known_keys
+    # Imported only now: it brings Ibis, which the batches above do not need while parser processes run.
+    from deskpulse.tickets import rebuild_tickets
+
     summary.tickets = rebuild_tickets(store, config)
     finished = datetime.now(UTC)
     summary.seconds = (finished - started).total_seconds()
@@ -130,19 +132,19 @@ def _prepare_all(
         yield from prepare_in_processes(batches, config.helpdesk, now, workers)
 
 
-def _new_rows(prepared: PreparedBatch, known_keys: set[str], summary: IngestSummary) -> list[tuple[object, ...]]:
-    """The rows of messages not stored yet (the first copy wins); counts everything in ``summary``."""
-    new_rows = []
+def _count_new(prepared: PreparedBatch, known_keys: set[str], summary: IngestSummary) -> list[bool]:
+    """Which rows are messages not stored yet (the first copy wins); counts everything in ``summary``."""
+    is_new = []
     new_keys = set()
-    for row, key in zip(prepared.rows, prepared.keys, strict=True):
-        if key in known_keys:
-            continue
-        known_keys.add(key)
-        new_keys.add(key)
-        new_rows.append(row)
+    for key in prepared.keys:
+        new = key not in known_keys
+        if new:
+            known_keys.add(key)
+            new_keys.add(key)
+        is_new.append(new)
     summary.read += prepared.read
-    summary.stored += len(new_rows)
-    summary.duplicates += len(prepared.rows) - len(new_rows)
+    summary.stored += len(new_keys)
+    summary.duplicates += len(prepared.keys) - len(new_keys)
     # `repaired` counts messages stored by this import with at least one repair, not repairs.
     summary.repaired += len({p["message_key"] for p in prepared.problems if p["message_key"] in new_keys})
     for problem in prepared.problems:
@@ -151,7 +153,7 @@ def _new_rows(prepared: PreparedBatch, known_keys: set[str], summary: IngestSumm
         if len(summary.problems) < 50:
             where = f"{problem['source']} {problem['source_position']}"
             summary.problems.append((where, str(problem["reason"]), str(problem["detail"])))
-    return new_rows
+    return is_new
 
 
 class _StoreWriter:
@@ -161,7 +163,7 @@ class _StoreWriter:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.queue: queue.Queue[tuple[list[tuple[object, ...]], list[dict[str, object]]] | None] = queue.Queue(2)
+        self.queue: queue.Queue[tuple[PreparedBatch, list[bool]] | None] = queue.Queue(2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="deskpulse-store-writer", daemon=True)
 
@@ -169,10 +171,10 @@ class _StoreWriter:
         self.thread.start()
         return self
 
-    def put(self, rows: list[tuple[object, ...]], problems: list[dict[str, object]]) -> None:
+    def put(self, prepared: PreparedBatch, is_new: list[bool]) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((rows, problems))
+        self.queue.put((prepared, is_new))
 
     def __exit__(self, *exc: object) -> None:
         self.queue.put(self._DONE)
@@ -184,16 +186,16 @@ class _StoreWriter:
         while (item := self.queue.get()) is not self._DONE:
             if self.error is not None:
                 continue  # drain, so the parser is never blocked on a dead writer
-            rows, problems = item
+            prepared, is_new = item
             try:
-                if rows:
-                    columns = [
-                        pa.array(column, type=column_type)
-                        for column, column_type in zip(zip(*rows, strict=True), _MESSAGE_SCHEMA.types, strict=True)
-                    ]
-                    self.store.append("messages", pa.Table.from_arrays(columns, schema=_MESSAGE_SCHEMA))
-                if problems:
-                    self.store.insert_new("quarantine", pa.Table.from_pylist(problems, schema=_QUARANTINE_SCHEMA))
+                if any(is_new):
+                    table = pa.Table.from_arrays([decode(c) for c in prepared.columns], schema=_MESSAGE_SCHEMA)
+                    if not all(is_new):
+                        table = table.filter(pa.array(is_new, type=pa.bool_()))
+                    self.store.append("messages", table)
+                if prepared.problems:
+                    problems = pa.Table.from_pylist(prepared.problems, schema=_QUARANTINE_SCHEMA)
+                    self.store.insert_new("quarantine", problems)
             except BaseException as exc:  # handed to the parser thread, which raises it
                 self.error = exc
 

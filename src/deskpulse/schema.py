@@ -8,8 +8,7 @@ All timestamps are UTC, stored without a zone (``TIMESTAMP``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pyarrow as pa
+from typing import Any
 
 SCHEMA_VERSION = 1
 
@@ -33,9 +32,19 @@ class TableDef:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def arrow_schema(self) -> pa.Schema:
+    def arrow_schema(self) -> Any:
         """The Arrow schema rows for this table are built in before they are written."""
-        return pa.schema([(c.name, _ARROW_TYPES[c.type]) for c in self.columns])
+        import pyarrow as pa  # here, not at the top: parser processes import this module and never need Arrow
+
+        types = {
+            "VARCHAR": pa.string(),
+            "VARCHAR[]": pa.list_(pa.string()),
+            "TIMESTAMP": pa.timestamp("us"),
+            "BOOLEAN": pa.bool_(),
+            "INTEGER": pa.int32(),
+            "BIGINT": pa.int64(),
+        }
+        return pa.schema([(c.name, types[c.type]) for c in self.columns])
 
     def ddl(self) -> str:
         # Keys are kept unique by the store's anti-join insert, not by an index: DuckDB holds a key index in
@@ -43,15 +52,6 @@ class TableDef:
         cols = [f"{c.name} {c.type}" for c in self.columns]
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
 
-
-_ARROW_TYPES = {
-    "VARCHAR": pa.string(),
-    "VARCHAR[]": pa.list_(pa.string()),
-    "TIMESTAMP": pa.timestamp("us"),
-    "BOOLEAN": pa.bool_(),
-    "INTEGER": pa.int32(),
-    "BIGINT": pa.int64(),
-}
 
 C = Column
 

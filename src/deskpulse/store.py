@@ -1,18 +1,19 @@
-"""The canonical store: a DuckDB file opened through Ibis, with the tables of `deskpulse.schema`.
+"""The canonical store: a DuckDB file with the tables of `deskpulse.schema`, read through Ibis.
 
 Reads go through Ibis (`Store.table`), so the metric code is engine-neutral. Writes are the store's own
-business: new rows are inserted with an anti-join on the table's key, which is what makes every import
-idempotent.
+business, on the DuckDB connection underneath: new rows are inserted only when their key is not stored yet,
+which is what makes every import idempotent.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import ibis
+import duckdb
 import pyarrow as pa
 
 from deskpulse.config import DEFAULT_DB
@@ -20,6 +21,10 @@ from deskpulse.errors import UserError
 from deskpulse.schema import SCHEMA_VERSION, TABLES, TableDef
 
 _TABLES = {t.name: t for t in TABLES}
+# Enough for any query deskpulse makes on a few hundred thousand tickets; an import lowers it for its
+# duration (`import_memory`), since appending a batch needs little and the parser processes need the rest.
+MEMORY_LIMIT = "1GB"
+IMPORT_MEMORY_LIMIT = "96MB"
 
 
 class StoreError(UserError):
@@ -27,10 +32,10 @@ class StoreError(UserError):
 
 
 class Store:
-    """An open deskpulse store. Use `Store.open` (or `open_store` as a context manager)."""
+    """An open deskpulse store: `Store.open(path)`, best used as a context manager."""
 
-    def __init__(self, backend: Any, path: Path | None) -> None:
-        self.ibis = backend
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self.sql = connection  # the DuckDB connection, for the store's own writes
         self.path = path
 
     @classmethod
@@ -39,37 +44,45 @@ class Store:
         database = ":memory:" if path is None else str(path)
         if path is not None and read_only and not Path(path).exists():
             raise StoreError(f"no store at {path}: run `deskpulse ingest` first, or pass --db")
-        try:
+        config: dict[str, str | bool | int | float | list[str]] = {
             # Extensions that download at run time fail offline, and a metrics tool should never fetch code.
-            backend = ibis.duckdb.connect(
-                database,
-                read_only=read_only,
-                autoinstall_known_extensions=False,
-                autoload_known_extensions=False,
-                memory_limit=os.environ.get("DESKPULSE_DUCKDB_MEMORY", "1GB"),
-                threads=int(os.environ.get("DESKPULSE_DUCKDB_THREADS", "2")),
-                allocator_flush_threshold=os.environ.get("DESKPULSE_FLUSH", "128MB"),
-            )
-        except Exception as exc:  # duckdb raises its own IOException family
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": MEMORY_LIMIT,
+        }
+        try:
+            connection = duckdb.connect(database, read_only=read_only, config=config)
+        except duckdb.Error as exc:
             raise StoreError(f"cannot open store {path}: {exc}") from exc
-        store = cls(backend, None if path is None else Path(path))
+        store = cls(connection, None if path is None else Path(path))
         if not read_only:
             store._create_or_migrate()
         else:
             store._check_version()
         return store
 
-    @property
-    def sql(self) -> Any:
-        """The DuckDB connection underneath, for the store's own bulk writes."""
-        return self.ibis.con
+    @cached_property
+    def ibis(self) -> Any:
+        """The Ibis backend over the same connection; made on first use, as Ibis costs time and memory."""
+        import ibis
+
+        return ibis.duckdb.from_connection(self.sql)
+
+    @contextmanager
+    def import_memory(self) -> Iterator[None]:
+        """Run a bulk import under the smaller memory limit, then restore the usual one."""
+        self.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
+        try:
+            yield
+        finally:
+            self.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
 
     def execute(self, statement: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one SQL statement on the DuckDB connection and fetch its whole result (DuckDB 2 insists)."""
         return list(self.sql.execute(statement, parameters or []).fetchall())
 
     def close(self) -> None:
-        self.ibis.disconnect()
+        self.sql.close()
 
     def __enter__(self) -> Store:
         return self

@@ -1,7 +1,7 @@
 """Turn a batch of raw messages into canonical message rows and problem rows.
 
-The CPU-bound half of an import, kept apart from the store: the result is plain Python rows that the
-store's writer turns into Arrow columns.
+The CPU-bound half of an import, kept apart from the store and from Arrow: the result is the buffers of
+Arrow columns (`deskpulse.columns`), which the importing process wraps into a table without copying.
 """
 
 from __future__ import annotations
@@ -9,63 +9,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deskpulse.columns import EncodedColumn, encode
 from deskpulse.mail.parse import ParsedMail, parse_batch
 from deskpulse.mail.senders import CUSTOMER, SenderRules
+from deskpulse.schema import MESSAGES
 from deskpulse.sources.mailbox import RawMessage
 
-MESSAGE_COLUMNS = (
-    "message_key",
-    "message_id",
-    "source",
-    "source_position",
-    "content_hash",
-    "received_at",
-    "received_from",
-    "date_header_at",
-    "from_address",
-    "from_name",
-    "to_addresses",
-    "cc_addresses",
-    "mailbox",
-    "customer_address",
-    "subject",
-    "normalized_subject",
-    "in_reply_to",
-    "reference_ids",
-    "author_role",
-    "role_reason",
-    "is_public",
-    "body_text",
-    "quoted_text",
-    "signature",
-    "has_html",
-    "attachment_count",
-    "size_bytes",
-    "ingested_at",
-)
+MESSAGE_COLUMNS = tuple(MESSAGES.column_names)
+_MESSAGE_KINDS = tuple(c.type for c in MESSAGES.columns)
 _EXCERPT_BYTES = 300
 
 
 @dataclass
 class PreparedBatch:
-    """One batch, ready to store: message rows as columns, and every problem met on the way."""
+    """One batch, ready to store: the messages as encoded columns, and every problem met on the way."""
 
     read: int
-    rows: list[tuple[object, ...]] = field(default_factory=list)  # one tuple per message, in MESSAGE_COLUMNS order
+    keys: list[str] = field(default_factory=list)  # message_key of each row, in order
+    columns: list[EncodedColumn] = field(default_factory=list)  # in MESSAGE_COLUMNS order
     problems: list[dict[str, object]] = field(default_factory=list)
-
-    @property
-    def keys(self) -> list[str]:
-        return [str(row[0]) for row in self.rows]
 
 
 def prepare_batch(
     batch: list[RawMessage], rules: SenderRules, now: datetime, *, threads: int | None = None
 ) -> PreparedBatch:
     prepared = PreparedBatch(read=len(batch))
+    rows = []
     for result in parse_batch(batch, threads=threads):
         if isinstance(result, ParsedMail):
-            prepared.rows.append(_message_row(result, rules, now))
+            rows.append(_message_row(result, rules, now))
             for reason, detail in result.repairs:
                 prepared.problems.append(
                     problem_row(result.raw, result.content_hash, reason, "repaired", detail, result.message_key, now)
@@ -74,6 +46,11 @@ def prepare_batch(
             prepared.problems.append(
                 problem_row(result.raw, result.content_hash, result.reason, "rejected", result.detail, None, now)
             )
+    if rows:
+        prepared.keys = [str(row[0]) for row in rows]
+        prepared.columns = [
+            encode(values, kind) for values, kind in zip(zip(*rows, strict=True), _MESSAGE_KINDS, strict=True)
+        ]
     return prepared
 
 
