@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -55,6 +56,11 @@ class Dimension(StrEnum):
     mailbox = "mailbox"
 
 
+class SummaryFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -105,6 +111,9 @@ def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="mbox (or .mbox.gz) files, Maildir folders, .eml files or folders.")
     ],
+    output: Annotated[
+        SummaryFormat, typer.Option("--format", help="text (a summary line) or json.")
+    ] = SummaryFormat.text,
 ) -> None:
     """Import mail into the store. Importing the same mail again adds nothing."""
     from deskpulse.ingest import ingest_paths
@@ -115,7 +124,10 @@ def ingest(
     with Store.open(settings.db) as store, _progress() as progress:
         task = progress.add_task("ingest", total=None)
         summary = ingest_paths(store, config, paths, progress=lambda n: progress.advance(task, n))
-    _print_summary(summary)
+    if output is SummaryFormat.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+    else:
+        _print_summary(summary)
 
 
 @app.command()

@@ -9,11 +9,14 @@ microseconds), BOOLEAN, INTEGER, BIGINT.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deskpulse.schema import TableDef
 
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -58,6 +61,23 @@ def _bitmap(bits: list[bool]) -> bytes:
         if bit:
             out[index >> 3] |= 1 << (index & 7)
     return bytes(out)
+
+
+def arrow_table(table: TableDef, columns: Mapping[str, Sequence[Any]]) -> Any:
+    """A pyarrow Table for one of the canonical tables, from Python values per column.
+
+    Use this, not ``pyarrow.array(list)``: pyarrow imports pandas to convert Python lists, which costs an
+    import 50 MB while parser processes are running.
+    """
+    import pyarrow as pa
+
+    arrays = [decode(encode(columns[c.name], c.type)) for c in table.columns]
+    return pa.Table.from_arrays(arrays, schema=table.arrow_schema())
+
+
+def rows_table(table: TableDef, rows: Sequence[Mapping[str, Any]]) -> Any:
+    """`arrow_table` from a list of row dicts."""
+    return arrow_table(table, {c.name: [row[c.name] for row in rows] for c in table.columns})
 
 
 def decode(column: EncodedColumn) -> Any:

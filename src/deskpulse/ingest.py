@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from deskpulse.columns import decode
+from deskpulse.columns import decode, encode, rows_table
 from deskpulse.config import Config
 from deskpulse.mail.records import MESSAGE_COLUMNS, PreparedBatch, prepare_batch
 from deskpulse.mail.senders import SenderRules
@@ -33,7 +33,6 @@ BATCH_SIZE = int(os.environ.get("DESKPULSE_BATCH", "2000"))
 # Below this much input, starting parser processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 _MESSAGE_SCHEMA = MESSAGES.arrow_schema()
-_QUARANTINE_SCHEMA = QUARANTINE.arrow_schema()
 assert tuple(_MESSAGE_SCHEMA.names) == MESSAGE_COLUMNS, "mail.records and schema.MESSAGES disagree"
 
 
@@ -87,7 +86,7 @@ def ingest_paths(
     if workers is None:
         workers = default_workers(paths)
     batches = (batch for path in paths for batch in _batches(read_messages(path), batch_size))
-    with store.import_memory(), _StoreWriter(store) as writer:
+    with store.bulk_import(), _StoreWriter(store) as writer:
         for prepared in _prepare_all(batches, config, now, workers):
             writer.put(prepared, _count_new(prepared, known_keys, summary))
             if progress is not None:
@@ -157,14 +156,19 @@ def _count_new(prepared: PreparedBatch, known_keys: set[str], summary: IngestSum
 
 
 class _StoreWriter:
-    """Writes batches on a thread of its own, at most two behind the parser; re-raises its errors."""
+    """Writes batches on a thread of its own, at most two behind the parser; re-raises its errors.
+
+    Problem rows are few and each insert has a fixed cost, so they are written in groups.
+    """
 
     _DONE = None
+    _PROBLEMS_PER_WRITE = 2000
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.queue: queue.Queue[tuple[PreparedBatch, list[bool]] | None] = queue.Queue(2)
         self.error: BaseException | None = None
+        self.problems: list[dict[str, object]] = []
         self.thread = threading.Thread(target=self._run, name="deskpulse-store-writer", daemon=True)
 
     def __enter__(self) -> _StoreWriter:
@@ -191,25 +195,35 @@ class _StoreWriter:
                 if any(is_new):
                     table = pa.Table.from_arrays([decode(c) for c in prepared.columns], schema=_MESSAGE_SCHEMA)
                     if not all(is_new):
-                        table = table.filter(pa.array(is_new, type=pa.bool_()))
+                        table = table.filter(decode(encode(is_new, "BOOLEAN")))
                     self.store.append("messages", table)
-                if prepared.problems:
-                    problems = pa.Table.from_pylist(prepared.problems, schema=_QUARANTINE_SCHEMA)
-                    self.store.insert_new("quarantine", problems)
+                self.problems += prepared.problems
+                if len(self.problems) >= self._PROBLEMS_PER_WRITE:
+                    self._write_problems()
             except BaseException as exc:  # handed to the parser thread, which raises it
                 self.error = exc
+        if self.error is None:
+            try:
+                self._write_problems()
+            except BaseException as exc:
+                self.error = exc
+
+    def _write_problems(self) -> None:
+        if self.problems:
+            self.store.insert_new("quarantine", rows_table(QUARANTINE, self.problems))
+            self.problems = []
 
 
 def _record_run(store: Store, summary: IngestSummary, started: datetime, finished: datetime) -> None:
     row = {
-        "run_id": [uuid.uuid4().hex],
-        "started_at": [started.replace(tzinfo=None)],
-        "finished_at": [finished.replace(tzinfo=None)],
-        "sources": [", ".join(summary.sources)],
-        "messages_read": [summary.read],
-        "messages_stored": [summary.stored],
-        "duplicates": [summary.duplicates],
-        "quarantined": [summary.quarantined],
-        "repaired": [summary.repaired],
+        "run_id": uuid.uuid4().hex,
+        "started_at": started.replace(tzinfo=None),
+        "finished_at": finished.replace(tzinfo=None),
+        "sources": ", ".join(summary.sources),
+        "messages_read": summary.read,
+        "messages_stored": summary.stored,
+        "duplicates": summary.duplicates,
+        "quarantined": summary.quarantined,
+        "repaired": summary.repaired,
     }
-    store.insert_new("ingest_runs", pa.table(row, schema=INGEST_RUNS.arrow_schema()))
+    store.insert_new("ingest_runs", rows_table(INGEST_RUNS, [row]))

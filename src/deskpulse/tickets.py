@@ -8,15 +8,16 @@ stable across re-imports.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
+from deskpulse.columns import arrow_table
 from deskpulse.config import Config
 from deskpulse.mail.threading import ThreadInput, thread_messages
-from deskpulse.schema import TICKETS
+from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKETS
 from deskpulse.store import Store
 
 HUMAN_ROLES = ("customer", "agent")
@@ -81,13 +82,14 @@ def _assign_threads(store: Store, config: Config) -> None:
     for assignment in assignments.values():
         if assignment.thread_key not in ticket_ids:
             ticket_ids[assignment.thread_key] = ticket_id_for(assignment.thread_key)
-    table = pa.table(
+    table = arrow_table(
+        MESSAGE_THREADS,
         {
             "message_key": list(assignments),
             "ticket_id": [ticket_ids[a.thread_key] for a in assignments.values()],
             "parent_key": [a.parent_key for a in assignments.values()],
             "thread_link": [a.linked_by for a in assignments.values()],
-        }
+        },
     )
     del assignments
     store.replace_all("message_threads", table)
@@ -101,7 +103,7 @@ def threaded_messages(store: Store) -> Any:
 
 def _ticket_rows(store: Store, config: Config) -> pa.Table:
     messages = threaded_messages(store)
-    horizon = messages.received_at.max().to_pyarrow().as_py()
+    horizon = store.arrow(messages.aggregate(horizon=messages.received_at.max())).column(0)[0].as_py()
     human = messages.author_role.isin(HUMAN_ROLES)
     is_agent = messages.author_role == "agent"
     is_customer = messages.author_role == "customer"
@@ -151,37 +153,25 @@ def _ticket_rows(store: Store, config: Config) -> pa.Table:
         merged_into=ibis.null("string"),
         excluded_reason=ibis.ifelse(per_ticket.human_messages == 0, "automation_only", ibis.null("string")),
     )
-    return result.order_by("created_at", "ticket_id").to_pyarrow()
+    return store.arrow(result.order_by("created_at", "ticket_id"))
 
 
 def _rebuild_agents(store: Store, config: Config) -> None:
     messages = store.table("messages")
     agents = messages.filter(messages.author_role == "agent")
-    from_mail = (
-        agents.group_by(address=agents.from_address)
-        .aggregate(name=agents.from_name.argmax(agents.received_at))
-        .to_pyarrow()
-        .to_pylist()
-    )
+    from_mail = store.arrow(
+        agents.group_by(address=agents.from_address).aggregate(name=agents.from_name.argmax(agents.received_at))
+    ).to_pylist()
     names = {row["address"]: row["name"] for row in from_mail}
     for address in config.helpdesk.agent_addresses:
         names.setdefault(address, None)
-    rows = sorted(names.items())
-    store.replace_all(
-        "agents",
-        pa.table(
-            {
-                "address": [a for a, _ in rows],
-                "name": [n for _, n in rows],
-                "team": pa.nulls(len(rows), pa.string()),
-                "active": [True] * len(rows),
-                "source": ["mail" if a in {r["address"] for r in from_mail} else "config" for a, _ in rows],
-            }
-        ),
-    )
-
-
-def as_of(store: Store) -> datetime | None:
-    """The store's horizon: the time of its newest message."""
-    value = store.table("messages").received_at.max().to_pyarrow().as_py()
-    return value if isinstance(value, datetime) else None
+    addresses = sorted(names)
+    seen_in_mail = {row["address"] for row in from_mail}
+    columns = {
+        "address": addresses,
+        "name": [names[a] for a in addresses],
+        "team": [None] * len(addresses),
+        "active": [True] * len(addresses),
+        "source": ["mail" if a in seen_in_mail else "config" for a in addresses],
+    }
+    store.replace_all("agents", arrow_table(AGENTS, columns))
