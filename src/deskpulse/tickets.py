@@ -63,13 +63,13 @@ def _thread_inputs(store: Store) -> list[ThreadInput]:
             key = share(key, key)
             inputs.append(
                 ThreadInput(
-                    key=key,
-                    message_id=share(message_id, message_id) if message_id is not None else None,
-                    in_reply_to=share(in_reply_to, in_reply_to) if in_reply_to is not None else None,
-                    references=tuple(share(r, r) for r in references) if references else (),
-                    subject=share(subject, subject) if subject else "",
-                    customer=share(customer, customer) if customer is not None else None,
-                    sent_at=received_at,
+                    key,
+                    key if message_id == key else (None if message_id is None else share(message_id, message_id)),
+                    None if in_reply_to is None else share(in_reply_to, in_reply_to),
+                    tuple([share(r, r) for r in references]) if references else (),
+                    share(subject, subject) if subject else "",
+                    None if customer is None else share(customer, customer),
+                    received_at,
                 )
             )
         del columns

