@@ -84,6 +84,16 @@ def decode(column: EncodedColumn) -> Any:
     """The pyarrow Array for an encoded column (imported here: parser processes never call this)."""
     import pyarrow as pa
 
+    validity = None if column.validity is None else pa.py_buffer(column.validity)
+    buffers = [validity, *(pa.py_buffer(b) for b in column.buffers)]
+    children = None if column.child is None else [decode(column.child)]
+    return pa.Array.from_buffers(arrow_type(column.kind), column.length, buffers, children=children)
+
+
+def arrow_type(kind: str) -> Any:
+    """The Arrow type of a canonical column type."""
+    import pyarrow as pa
+
     types = {
         "VARCHAR": pa.string(),
         "VARCHAR[]": pa.list_(pa.string()),
@@ -92,7 +102,4 @@ def decode(column: EncodedColumn) -> Any:
         "INTEGER": pa.int32(),
         "BIGINT": pa.int64(),
     }
-    validity = None if column.validity is None else pa.py_buffer(column.validity)
-    buffers = [validity, *(pa.py_buffer(b) for b in column.buffers)]
-    children = None if column.child is None else [decode(column.child)]
-    return pa.Array.from_buffers(types[column.kind], column.length, buffers, children=children)
+    return types[kind]

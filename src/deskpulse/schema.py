@@ -34,17 +34,12 @@ class TableDef:
 
     def arrow_schema(self) -> Any:
         """The Arrow schema rows for this table are built in before they are written."""
-        import pyarrow as pa  # here, not at the top: parser processes import this module and never need Arrow
+        # Imported here, not at the top: parser processes import this module and never need Arrow.
+        import pyarrow as pa
 
-        types = {
-            "VARCHAR": pa.string(),
-            "VARCHAR[]": pa.list_(pa.string()),
-            "TIMESTAMP": pa.timestamp("us"),
-            "BOOLEAN": pa.bool_(),
-            "INTEGER": pa.int32(),
-            "BIGINT": pa.int64(),
-        }
-        return pa.schema([(c.name, types[c.type]) for c in self.columns])
+        from deskpulse.columns import arrow_type
+
+        return pa.schema([(c.name, arrow_type(c.type)) for c in self.columns])
 
     def ddl(self) -> str:
         # Keys are kept unique by the store's anti-join insert, not by an index: DuckDB holds a key index in

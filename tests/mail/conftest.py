@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.conftest import skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -16,10 +16,7 @@ def require_corpus(shared_data: Path) -> Callable[[str], Path]:
     def require(name: str) -> Path:
         directory = shared_data / name
         if not directory.is_dir():
-            message = f"corpus {name} is missing from {shared_data}"
-            if os.environ.get("CI"):
-                pytest.fail(message)
-            pytest.skip(message)
+            skip_or_fail(f"corpus {name} is missing from {shared_data}")
         return directory
 
     return require
