@@ -39,6 +39,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+if not console.is_terminal:
+    # Piped or logged output has no width to fit; Rich would assume 80 columns and crop wide tables.
+    console = Console(width=160)
 errors = Console(stderr=True)
 
 

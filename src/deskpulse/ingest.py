@@ -29,7 +29,7 @@ from deskpulse.schema import INGEST_RUNS, MESSAGES, QUARANTINE
 from deskpulse.sources.mailbox import RawMessage, read_messages
 from deskpulse.store import Store
 
-BATCH_SIZE = int(os.environ.get("DESKPULSE_BATCH", "2000"))
+BATCH_SIZE = 2000
 # Below this much input, starting parser processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 _MESSAGE_SCHEMA = MESSAGES.arrow_schema()
