@@ -1,89 +1,19 @@
 """The KPI catalog: every metric deskpulse reports, declared as data.
 
-A declaration holds the stable id from the spec, the label, the unit, which direction is better and the
-definition users read. `docs/metrics.md` is generated from this list (`python -m deskpulse.metrics.catalog`),
-and the engine looks up how to compute a metric by its id, so adding a metric starts here.
+The declarations live with their families (`deskpulse.metrics.families`); this module gathers them, picks the
+default scorecard and writes `docs/metrics.md` (`python -m deskpulse.metrics.catalog`), so the written
+definition and the computed one cannot drift apart.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from deskpulse.errors import UserError
+from deskpulse.metrics.families import METRICS as FAMILY_METRICS
+from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, Metric
 
-COUNT = "count"
-DURATION = "duration"
-RATE = "rate"
+__all__ = ["CATALOG", "COUNT", "DURATION", "MEAN", "METRICS", "RATE", "Metric", "resolve_metric_ids"]
 
-
-@dataclass(frozen=True)
-class Metric:
-    id: str
-    label: str
-    kind: str  # count | duration | rate
-    better: str  # higher | lower | neutral
-    definition: str
-    bucket: str  # the event whose local date places a value in a period
-    short: str = ""  # a column header for narrow tables; the label when empty
-
-    @property
-    def header(self) -> str:
-        return self.short or self.label
-
-    @property
-    def unit(self) -> str:
-        return {COUNT: "tickets", DURATION: "seconds", RATE: "ratio"}[self.kind]
-
-    def contract(self) -> dict[str, str]:
-        """The entry under "metrics" in the JSON output (spec §4)."""
-        return {"unit": self.unit, "better": self.better, "label": self.label}
-
-
-CATALOG: tuple[Metric, ...] = (
-    Metric(
-        "tickets_created",
-        "Tickets created",
-        COUNT,
-        "neutral",
-        "Tickets whose first message falls in the period. Tickets made only of automation (newsletters, "
-        "bounces) are left out. Per agent: the agent who sent the first reply.",
-        "ticket creation",
-        "Created",
-    ),
-    Metric(
-        "unreplied_tickets",
-        "Unreplied tickets",
-        COUNT,
-        "lower",
-        "Open, customer-started tickets created in the period that have no human agent reply yet, as of the "
-        "store's newest message; `median_age` and `max_age` give how long they have waited (seconds).",
-        "ticket creation",
-        "Unreplied",
-    ),
-    Metric(
-        "first_response_time",
-        "First response time",
-        DURATION,
-        "lower",
-        "First customer message → first human agent reply (public, outbound, not automation), once per ticket. "
-        "Proactive tickets (started by an agent) are left out. Reported as median, p90 and mean with n; "
-        "`open` counts tickets created in the period still waiting for a first reply. Per agent: credited to "
-        "the agent who sent the first reply.",
-        "first reply",
-        "First reply",
-    ),
-    Metric(
-        "first_response_time_business",
-        "First response time (business hours)",
-        DURATION,
-        "lower",
-        "first_response_time counted in business seconds only: the opening hours, timezone and holidays of "
-        "[business_hours]. Null (never 0) when no business hours are configured.",
-        "first reply",
-        "First reply (business)",
-    ),
-)
-
+CATALOG: tuple[Metric, ...] = FAMILY_METRICS
 METRICS: dict[str, Metric] = {m.id: m for m in CATALOG}
 DEFAULT_METRICS: tuple[str, ...] = (
     "tickets_created",
@@ -138,7 +68,7 @@ def metrics_markdown() -> str:
     ]
     for metric in CATALOG:
         lines.append(
-            f"| `{metric.id}` | {metric.label} | {metric.unit} | {metric.better} | {metric.bucket} "
+            f"| `{metric.id}` | {metric.label} | {metric.unit} | {metric.better} | `{metric.bucket}` "
             f"| {metric.definition} |"
         )
     return "\n".join(lines) + "\n"

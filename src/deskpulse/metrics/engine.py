@@ -1,7 +1,8 @@
-"""The KPI engine: computes catalog metrics for any grouping, as Ibis expressions over the ticket facts.
+"""The KPI engine: computes any catalog metric for any grouping, as Ibis expressions over fact tables.
 
 Each metric is placed in a period by its own event (creation for volumes, the reply for response times),
-in the reporting timezone. The result follows the JSON contract of spec §4.
+in the reporting timezone; its declaration (`deskpulse.metrics.metric.Metric`) says which. The result
+follows the JSON contract of spec §4.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Any
 from deskpulse.calendar import with_local_period
 from deskpulse.config import Config
 from deskpulse.errors import UserError
-from deskpulse.metrics.catalog import DURATION, METRICS, Metric
+from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.facts import Calendar, build_calendar, ticket_facts
+from deskpulse.metrics.families import FACT_TABLES
+from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, Metric
 from deskpulse.store import Store
 
 PERIODS = ("day", "week", "month", "quarter", "year", "all")
-DIMENSIONS = {"agent": "first_reply_agent", "mailbox": "mailbox"}
+# --by NAME groups by the fact table column of the same name; every fact table has these columns.
+DIMENSIONS = {"agent": "agent", "mailbox": "mailbox"}
 
 
 @dataclass(frozen=True)
@@ -55,41 +59,53 @@ class KpiResult:
 
 def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     calendar = build_calendar(store, config)
-    facts = ticket_facts(store, calendar)
+    tables = fact_tables(store, calendar)
     group_by = ([] if query.period == "all" else ["period"]) + list(query.by)
     keys = [*(["period"] if "period" in group_by else []), *(f"_{d}" for d in query.by)]
+    metrics = [METRICS[m] for m in query.metrics]
+    # One aggregation per (fact table, bucket column): every metric placed in periods by the same event
+    # is computed in the same pass.
+    passes: dict[tuple[str, str], dict[str, Any]] = {}
+    for metric in metrics:
+        passes.setdefault((metric.source, metric.bucket), {})[metric.id] = ("value", metric)
+        if metric.open_bucket is not None:
+            passes.setdefault((metric.source, metric.open_bucket), {})[f"{metric.id}__open"] = ("open", metric)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    awaiting: dict[tuple[Any, ...], int] = {}
-    # Volumes, and tickets still waiting for a first reply, belong to the period the ticket was created in;
-    # response times to the period of the reply (spec §2).
-    for bucket_column, aggregates in (
-        ("created_at", _creation_aggregates),
-        ("first_reply_at", _reply_aggregates),
-    ):
-        wanted = [m for m in query.metrics if METRICS[m].bucket == _BUCKET_EVENT[bucket_column]]
-        if not wanted and bucket_column == "first_reply_at":
-            continue
-        table = _bucketed(facts, bucket_column, calendar, query)
+    for (source, bucket), wanted in passes.items():
+        table = _bucketed(tables[source], bucket, calendar, query)
+        aggregates: dict[str, Any] = {}
+        for role, metric in wanted.values():
+            aggregates.update(_open_aggregates(table, metric) if role == "open" else _aggregates(table, metric))
         grouped = table.group_by(keys) if keys else table
-        for record in grouped.aggregate(**aggregates(table)).to_pyarrow().to_pylist():
+        for record in grouped.aggregate(**aggregates).to_pyarrow().to_pylist():
             key = tuple(record.get(k) for k in keys)
             row = rows.setdefault(key, dict(zip(group_by, key, strict=True)))
-            if bucket_column == "created_at":
-                awaiting[key] = int(record["awaiting_first_response"] or 0)
-            for metric_id in wanted:
-                row[metric_id] = _shape(metric_id, record)
+            for role, metric in wanted.values():
+                if role == "open":
+                    row[f"_{metric.id}__open"] = int(record[f"{metric.id}__open"] or 0)
+                else:
+                    row[metric.id] = _shape(metric, record)
     if not group_by:
         rows.setdefault((), {})
     ordered = []
     for key in sorted(rows, key=_sort_key):
         row = rows[key]
-        for metric_id in query.metrics:
-            value = row.pop(metric_id, None) or _empty(METRICS[metric_id])
-            if METRICS[metric_id].kind == DURATION:
-                value["open"] = awaiting.get(key, 0)
-            row[metric_id] = value  # re-inserted so metrics follow the group columns, in the order asked for
+        for metric in metrics:
+            value = row.pop(metric.id, None) or _empty(metric)
+            if metric.kind == DURATION:
+                value["open"] = row.pop(f"_{metric.id}__open", 0)
+            row[metric.id] = value  # re-inserted so metrics follow the group columns, in the order asked for
         ordered.append(row)
     return KpiResult(config.helpdesk.timezone, group_by, list(query.metrics), ordered)
+
+
+def fact_tables(store: Store, calendar: Calendar) -> dict[str, Any]:
+    """Every fact table the families declare, plus the per-ticket facts, as lazy Ibis expressions."""
+    tickets = ticket_facts(store, calendar)
+    tables = {"tickets": tickets}
+    for name, builder in FACT_TABLES.items():
+        tables[name] = builder(store, calendar, tickets)
+    return tables
 
 
 def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuery) -> Any:
@@ -108,57 +124,73 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
     return tuple((value is None, "" if value is None else str(value)) for value in key)
 
 
+def _aggregates(t: Any, metric: Metric) -> dict[str, Any]:
+    """The Ibis aggregates of one metric over a bucketed fact table, named `<id>__<stat>`."""
+    population = metric.population(t) if metric.population is not None else None
+    name = metric.id
+    if metric.kind == COUNT:
+        out = {f"{name}__n": t.count(where=population) if population is not None else t.count()}
+        if metric.ages is not None:
+            ages = t[metric.ages] if population is None else population.ifelse(t[metric.ages], None)
+            out[f"{name}__median_age"] = ages.median()
+            out[f"{name}__max_age"] = ages.max()
+        return out
+    if metric.kind in (DURATION, MEAN):
+        assert isinstance(metric.value, str), f"{name}: value must name a column"
+        column = t[metric.value]
+        if population is not None:
+            column = population.ifelse(column, None)
+        out = {f"{name}__n": column.count(), f"{name}__mean": column.mean()}
+        if metric.kind == DURATION:
+            out[f"{name}__median"] = column.median()
+            out[f"{name}__p90"] = column.quantile(0.9)
+        return out
+    if metric.kind == RATE:
+        assert callable(metric.value), f"{name}: value must be a predicate"
+        hit = metric.value(t)
+        if population is not None:
+            return {f"{name}__n": population.sum(), f"{name}__hits": (population & hit).sum()}
+        return {f"{name}__n": t.count(), f"{name}__hits": hit.sum()}
+    raise ValueError(f"{name}: unknown kind {metric.kind}")
+
+
+def _open_aggregates(t: Any, metric: Metric) -> dict[str, Any]:
+    assert metric.open_population is not None
+    return {f"{metric.id}__open": metric.open_population(t).sum()}
+
+
+def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
+    """One metric's JSON object (spec §4) from an aggregated record."""
+    name = metric.id
+    n = int(r[f"{name}__n"] or 0)
+    if n == 0:
+        return _empty(metric)
+    if metric.kind == COUNT:
+        shaped: dict[str, Any] = {"value": n, "n": n}
+        if metric.ages is not None:
+            shaped["median_age"] = r[f"{name}__median_age"]
+            shaped["max_age"] = r[f"{name}__max_age"]
+        return shaped
+    if metric.kind == DURATION:
+        median = r[f"{name}__median"]
+        return {
+            "value": median,
+            "median": median,
+            "p90": r[f"{name}__p90"],
+            "mean": r[f"{name}__mean"],
+            "n": n,
+            "open": 0,
+        }
+    if metric.kind == MEAN:
+        return {"value": r[f"{name}__mean"], "n": n}
+    return {"value": int(r[f"{name}__hits"] or 0) / n, "n": n}
+
+
 def _empty(metric: Metric) -> dict[str, Any]:
+    """A metric with no population: ``"value": null, "n": 0`` (spec §4), even for counts."""
     if metric.kind == DURATION:
         return {"value": None, "median": None, "p90": None, "mean": None, "n": 0, "open": 0}
-    return {"value": None, "n": 0}
-
-
-_BUCKET_EVENT = {"created_at": "ticket creation", "first_reply_at": "first reply"}
-_REPLY_METRICS = ("first_response_time", "first_response_time_business")
-
-
-def _creation_aggregates(t: Any) -> dict[str, Any]:
-    responds = ~t.is_proactive & t.first_customer_at.notnull()
-    return {
-        "tickets_created": t.count(),
-        "unreplied": t.awaiting_first_reply.sum(),
-        "unreplied_median_age": t.unreplied_age.median(),
-        "unreplied_max_age": t.unreplied_age.max(),
-        "awaiting_first_response": (responds & t.first_reply_at.isnull()).sum(),
-    }
-
-
-def _reply_aggregates(t: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for metric_id in _REPLY_METRICS:
-        column = t[metric_id]
-        out[f"{metric_id}__median"] = column.median()
-        out[f"{metric_id}__p90"] = column.quantile(0.9)
-        out[f"{metric_id}__mean"] = column.mean()
-        out[f"{metric_id}__n"] = column.count()
-    return out
-
-
-def _shape(metric_id: str, r: dict[str, Any]) -> dict[str, Any]:
-    """One metric's JSON object (spec §4) from an aggregated record."""
-    if metric_id == "tickets_created":
-        return {"value": r["tickets_created"], "n": r["tickets_created"]}
-    if metric_id == "unreplied_tickets":
-        unreplied = int(r["unreplied"] or 0)
-        return {
-            "value": unreplied,
-            "n": unreplied,
-            "median_age": r["unreplied_median_age"],
-            "max_age": r["unreplied_max_age"],
-        }
-    n = int(r[f"{metric_id}__n"] or 0)
-    median = r[f"{metric_id}__median"] if n else None
-    return {
-        "value": median,
-        "median": median,
-        "p90": r[f"{metric_id}__p90"] if n else None,
-        "mean": r[f"{metric_id}__mean"] if n else None,
-        "n": n,
-        "open": 0,
-    }
+    empty: dict[str, Any] = {"value": None, "n": 0}
+    if metric.ages is not None:
+        empty.update(median_age=None, max_age=None)
+    return empty

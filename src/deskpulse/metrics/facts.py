@@ -94,6 +94,7 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
     waiting = responds & facts.first_reply_at.isnull() & (facts.status != "resolved")
     return facts.select(
         *(c for c in facts.columns if not c.startswith("_clock")),
+        agent=facts.first_reply_agent,  # --by agent: the agent who answered first
         first_response_time=ibis.ifelse(
             responds, seconds_between(facts.first_customer_at, facts.first_reply_at), ibis.null("float64")
         ),
