@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from math import sqrt
 from typing import Any
 
 from deskpulse.calendar import with_local_period
@@ -17,7 +18,7 @@ from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.facts import Calendar, build_calendar, ticket_facts
 from deskpulse.metrics.families import FACT_TABLES
-from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, Metric
+from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, RATIO, Metric
 from deskpulse.store import Store
 
 PERIODS = ("day", "week", "month", "quarter", "year", "all")
@@ -62,11 +63,14 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     tables = fact_tables(store, calendar)
     group_by = ([] if query.period == "all" else ["period"]) + list(query.by)
     keys = [*(["period"] if "period" in group_by else []), *(f"_{d}" for d in query.by)]
-    metrics = [METRICS[m] for m in query.metrics]
+    requested = [METRICS[m] for m in query.metrics]
+    metrics = _with_inputs(requested)
     # One aggregation per (fact table, bucket column): every metric placed in periods by the same event
     # is computed in the same pass.
     passes: dict[tuple[str, str], dict[str, Any]] = {}
     for metric in metrics:
+        if metric.derived:
+            continue
         passes.setdefault((metric.source, metric.bucket), {})[metric.id] = ("value", metric)
         if metric.open_bucket is not None:
             passes.setdefault((metric.source, metric.open_bucket), {})[f"{metric.id}__open"] = ("open", metric)
@@ -90,13 +94,60 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     ordered = []
     for key in sorted(rows, key=_sort_key):
         row = rows[key]
-        for metric in metrics:
+        results: dict[str, dict[str, Any]] = {}
+        for metric in metrics:  # inputs come before the metrics derived from them
+            if metric.derived:
+                assert metric.of is not None
+                results[metric.id] = _combine(metric, results[metric.of[0]], results[metric.of[1]])
+                continue
             value = row.pop(metric.id, None) or _empty(metric)
             if metric.kind == DURATION:
                 value["open"] = row.pop(f"_{metric.id}__open", 0)
-            row[metric.id] = value  # re-inserted so metrics follow the group columns, in the order asked for
-        ordered.append(row)
+            results[metric.id] = value
+        # Group columns first, then the metrics in the order asked for; inputs nobody asked for are dropped.
+        shaped = {k: v for k, v in row.items() if not k.startswith("_")}
+        shaped.update((metric.id, results[metric.id]) for metric in requested)
+        ordered.append(shaped)
     return KpiResult(config.helpdesk.timezone, group_by, list(query.metrics), ordered)
+
+
+def _with_inputs(requested: list[Metric]) -> list[Metric]:
+    """The requested metrics and every metric a derived one needs, each input before what it feeds."""
+    ordered: list[Metric] = []
+
+    def add(metric: Metric) -> None:
+        if metric in ordered:
+            return
+        for input_id in metric.of or ():
+            add(METRICS[input_id])
+        ordered.append(metric)
+
+    for metric in requested:
+        add(metric)
+    return ordered
+
+
+def _combine(metric: Metric, first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """A RATIO or DIFFERENCE of two metrics' results in the same row."""
+    a, b = first["value"], second["value"]
+    if metric.kind == RATIO:
+        # n is the denominator's population: the tickets the share is of.
+        if not b:
+            return {"value": None, "n": 0}
+        return {"value": (a or 0) / b, "n": second["n"]}
+    # A difference of counts: a missing side counted nothing in this period.
+    return {"value": (a or 0) - (b or 0), "n": first["n"] + second["n"]}
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float] | tuple[None, None]:
+    """The Wilson score interval of a proportion (95 % by default): honest for small n and near 0 or 1."""
+    if n == 0:
+        return None, None
+    p = hits / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    margin = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - margin), min(1.0, centre + margin)
 
 
 def fact_tables(store: Store, calendar: Calendar) -> dict[str, Any]:
@@ -183,7 +234,9 @@ def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
         }
     if metric.kind == MEAN:
         return {"value": r[f"{name}__mean"], "n": n}
-    return {"value": int(r[f"{name}__hits"] or 0) / n, "n": n}
+    hits = int(r[f"{name}__hits"] or 0)
+    low, high = wilson_interval(hits, n)
+    return {"value": hits / n, "n": n, "ci_low": low, "ci_high": high}
 
 
 def _empty(metric: Metric) -> dict[str, Any]:
@@ -191,6 +244,8 @@ def _empty(metric: Metric) -> dict[str, Any]:
     if metric.kind == DURATION:
         return {"value": None, "median": None, "p90": None, "mean": None, "n": 0, "open": 0}
     empty: dict[str, Any] = {"value": None, "n": 0}
+    if metric.kind == RATE:
+        empty.update(ci_low=None, ci_high=None)
     if metric.ages is not None:
         empty.update(median_age=None, max_age=None)
     return empty

@@ -16,6 +16,8 @@ COUNT = "count"  # rows of the population; value = n
 DURATION = "duration"  # seconds in `value`: median (the value), p90, mean, n and the still-open count
 RATE = "rate"  # share of the population for which `value` (a predicate) holds; 0–1
 MEAN = "mean"  # mean of a number per row in `value`, such as replies per resolved ticket
+RATIO = "ratio"  # `of[0]` ÷ `of[1]`, two other metrics' values in the same row (placed by different events)
+DIFFERENCE = "difference"  # `of[0]` − `of[1]`, likewise
 
 Predicate = Callable[[Any], Any]  # fact table → boolean column
 
@@ -27,13 +29,14 @@ class Metric:
     kind: str
     better: str  # higher | lower | neutral
     definition: str
-    source: str  # the fact table: "tickets" (one row per ticket) or a family's own table
-    bucket: str  # the column whose local date places a row in a period
+    source: str = ""  # the fact table: "tickets" (one row per ticket) or a family's own table
+    bucket: str = ""  # the column whose local date places a row in a period
     population: Predicate | None = None  # which rows count; None: every row with a `bucket` time
     value: str | Predicate | None = None  # DURATION, MEAN: a column; RATE: a predicate
     open_bucket: str | None = None  # DURATION: the column placing still-open rows in a period…
     open_population: Predicate | None = None  # …and which rows are still open (censored)
     ages: str | None = None  # COUNT: a column of seconds; adds `median_age` and `max_age` to the result
+    of: tuple[str, str] | None = None  # RATIO, DIFFERENCE: the ids of the two metrics combined
     short: str = ""  # a column header for narrow tables; the label when empty
     unit_name: str = ""  # the unit, when not the kind's default
 
@@ -45,7 +48,13 @@ class Metric:
     def unit(self) -> str:
         if self.unit_name:
             return self.unit_name
-        return {COUNT: "tickets", DURATION: "seconds", RATE: "ratio", MEAN: "per ticket"}[self.kind]
+        units = {COUNT: "tickets", DURATION: "seconds", RATE: "ratio", MEAN: "per ticket", RATIO: "ratio"}
+        return units.get(self.kind, "tickets")
+
+    @property
+    def derived(self) -> bool:
+        """Computed from other metrics' results rather than from a fact table."""
+        return self.kind in (RATIO, DIFFERENCE)
 
     def contract(self) -> dict[str, str]:
         """The entry under "metrics" in the JSON output (spec §4)."""
