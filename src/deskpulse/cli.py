@@ -152,7 +152,7 @@ def kpis(
     settings = _settings(ctx)
     config = settings.config()
     query = KpiQuery(
-        metrics=resolve_metric_ids(metrics),
+        metrics=resolve_metric_ids(metrics) if metrics else list(config.scorecard.metrics),
         period=period.value,
         by=[d.value for d in by or []],
         since=_date_option("--since", since),
@@ -166,6 +166,35 @@ def kpis(
         print(render.kpi_csv(result), end="")
     else:
         console.print(render.kpi_table(result))
+
+
+@app.command()
+def scorecard(
+    ctx: typer.Context,
+    at: Annotated[
+        str | None, typer.Option(help="The period to show, e.g. 2026-03 or 2026-W09 (default: the latest).")
+    ] = None,
+    period: Annotated[
+        Period | None, typer.Option(help="day, week, month, quarter or year (default: [scorecard] period).")
+    ] = None,
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """The headline KPIs of [scorecard] for one period: value, n, target status and change."""
+    from deskpulse.metrics.scorecard import build_scorecard
+    from deskpulse.store import Store
+
+    settings = _settings(ctx)
+    config = settings.config()
+    if period is Period.all:
+        raise typer.BadParameter("a scorecard compares periods; choose day, week, month, quarter or year")
+    with Store.open(settings.db, read_only=True) as store:
+        card = build_scorecard(store, config, at=at, period=None if period is None else period.value)
+    if output is Format.json:
+        print(json.dumps(card.as_json(), indent=2, default=str))
+        return
+    console.print(render.scorecard_table(card))
+    for warning in card.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
 # The table view shows these; --format json and csv give every column.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,11 +65,34 @@ class ThreadingConfig:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A KPI's target band. For a lower-is-better metric: at or below `target` is on target, at or below
+    `warning` at risk, above it off target; mirrored for higher-is-better metrics."""
+
+    target: float
+    warning: float | None = None
+
+
+# The scorecard when the config names none: volume and speed, as the mailbox alone can tell them.
+DEFAULT_SCORECARD = ("tickets_created", "unreplied_tickets", "first_response_time", "first_response_time_business")
+# "Tracking too many KPIs leads to chaos": a scorecard with more headline metrics than this gets a warning.
+SCORECARD_ADVISED_MAXIMUM = 7
+
+
+@dataclass(frozen=True)
+class ScorecardConfig:
+    metrics: tuple[str, ...] = DEFAULT_SCORECARD
+    period: str = "month"
+    targets: Mapping[str, Target] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Config:
     helpdesk: HelpdeskConfig = field(default_factory=HelpdeskConfig)
     business_hours: BusinessHoursConfig = field(default_factory=BusinessHoursConfig)
     resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
     threading: ThreadingConfig = field(default_factory=ThreadingConfig)
+    scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
     source: Path | None = None
 
     @property
@@ -94,8 +117,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
-    config = parse_config(data)
-    return Config(config.helpdesk, config.business_hours, config.resolution, config.threading, source=path)
+    return replace(parse_config(data), source=path)
 
 
 def parse_config(data: Mapping[str, Any]) -> Config:
@@ -105,6 +127,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         "business_hours": _parse_business_hours,
         "resolution": _parse_resolution,
         "threading": _parse_threading,
+        "scorecard": _parse_scorecard,
     }
     parsed: dict[str, Any] = {}
     for name, value in data.items():
@@ -233,3 +256,59 @@ def _parse_resolution(values: Mapping[str, Any]) -> ResolutionConfig:
 def _parse_threading(values: Mapping[str, Any]) -> ThreadingConfig:
     _check_keys("threading", values, ("subject_window_days",))
     return ThreadingConfig(_positive_int("threading", "subject_window_days", values.get("subject_window_days", 14)))
+
+
+_PERIODS = ("day", "week", "month", "quarter", "year")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_scorecard(values: Mapping[str, Any]) -> ScorecardConfig:
+    from deskpulse.metrics.catalog import METRICS  # imported here: the catalog is not needed to read hours
+
+    _check_keys("scorecard", values, ("metrics", "period", "targets"))
+    metrics = _string_list("scorecard", "metrics", values.get("metrics", list(DEFAULT_SCORECARD)), lower=False)
+    for metric_id in metrics:
+        if metric_id not in METRICS:
+            raise ConfigError(f"scorecard.metrics: unknown metric {metric_id!r} (see docs/metrics.md)")
+    period = _typed("scorecard", "period", values.get("period", "month"), str, f"one of {', '.join(_PERIODS)}")
+    if period not in _PERIODS:
+        raise ConfigError(f"scorecard.period must be one of {', '.join(_PERIODS)}, got {period!r}")
+    targets_table = _typed("scorecard", "targets", values.get("targets", {}), dict, "a table of metric targets")
+    targets: dict[str, Target] = {}
+    for metric_id, spec in targets_table.items():
+        key = f"scorecard.targets.{metric_id}"
+        if metric_id not in METRICS:
+            raise ConfigError(f"{key}: unknown metric {metric_id!r} (see docs/metrics.md)")
+        metric = METRICS[metric_id]
+        if metric.better == "neutral":
+            raise ConfigError(f"{key}: {metric_id} has no better direction, so it cannot have a target")
+        band = spec if isinstance(spec, dict) else {"target": spec}
+        for name in band:
+            if name not in ("target", "warning"):
+                raise ConfigError(f"unknown key {key}.{name}; known keys: target, warning")
+        if "target" not in band:
+            raise ConfigError(f"{key} needs a target, e.g. {{ target = ..., warning = ... }}")
+        is_duration = metric.unit == "seconds"
+        target = _target_value(f"{key}.target", band["target"], is_duration)
+        warning = None if band.get("warning") is None else _target_value(f"{key}.warning", band["warning"], is_duration)
+        if warning is not None and (warning < target if metric.better == "lower" else warning > target):
+            side = "above" if metric.better == "lower" else "below"
+            raise ConfigError(f"{key}: warning must lie {side} the target ({metric_id}: {metric.better} is better)")
+        targets[metric_id] = Target(target, warning)
+    return ScorecardConfig(metrics, period, targets)
+
+
+def _target_value(key: str, value: Any, is_duration: bool) -> float:
+    """A number; for durations also "90s", "30m", "4h", "2d", "1h30m"."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} must be a number, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and is_duration:
+        text = value.replace(" ", "").lower()
+        parts = _DURATION_PART.findall(text)
+        if parts and "".join(number + unit for number, unit in parts) == text:
+            return sum(float(number) * _SECONDS_PER[unit] for number, unit in parts)
+        raise ConfigError(f"{key}: {value!r} is not a duration such as '90s', '30m', '4h', '2d' or '1h30m'")
+    raise ConfigError(f"{key} must be a number{' or a duration such as 4h' if is_duration else ''}, got {value!r}")

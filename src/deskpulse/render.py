@@ -15,6 +15,7 @@ from deskpulse.metrics.catalog import DURATION, METRICS
 
 if TYPE_CHECKING:
     from deskpulse.metrics.engine import KpiResult
+    from deskpulse.metrics.scorecard import Scorecard
 
 
 def human_duration(seconds: float | None) -> str:
@@ -65,6 +66,41 @@ def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
                 cells.append("–" if value["value"] is None else str(value["value"]))
         table.add_row(*cells)
     return table
+
+
+def scorecard_table(scorecard: Scorecard) -> Table:
+    title = f"Scorecard, {scorecard.period_kind} {scorecard.period or '–'} ({scorecard.timezone})"
+    table = Table(title=title, header_style="bold")
+    for column in ("KPI", "value", "n", "target", "status", f"Δ vs {scorecard.previous_period or '–'}"):
+        table.add_column(column, justify="left" if column in ("KPI", "status") else "right")
+    for line in scorecard.lines:
+        metric = METRICS[line.metric]
+        show = human_duration if metric.kind == DURATION else _number
+        delta = "–" if line.delta is None else ("+" if line.delta > 0 else "") + show(line.delta)
+        table.add_row(
+            metric.label,
+            show(line.value),
+            str(line.n),
+            "–" if line.target is None else show(line.target.target),
+            _STATUS_STYLE.get(line.status or "", "–"),
+            delta,
+        )
+    return table
+
+
+_STATUS_STYLE = {
+    "on target": "[green]on target[/]",
+    "at risk": "[yellow]at risk[/]",
+    "off target": "[red]off target[/]",
+}
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
 
 
 def kpi_json(result: KpiResult) -> str:
