@@ -7,6 +7,7 @@ definition and the computed one cannot drift apart.
 
 from __future__ import annotations
 
+from deskpulse.config import DEFAULT_SCORECARD
 from deskpulse.errors import UserError
 from deskpulse.metrics.families import METRICS as FAMILY_METRICS
 from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, Metric
@@ -15,12 +16,7 @@ __all__ = ["CATALOG", "COUNT", "DURATION", "MEAN", "METRICS", "RATE", "Metric", 
 
 CATALOG: tuple[Metric, ...] = FAMILY_METRICS
 METRICS: dict[str, Metric] = {m.id: m for m in CATALOG}
-DEFAULT_METRICS: tuple[str, ...] = (
-    "tickets_created",
-    "unreplied_tickets",
-    "first_response_time",
-    "first_response_time_business",
-)
+DEFAULT_METRICS: tuple[str, ...] = DEFAULT_SCORECARD
 
 
 # Columns `deskpulse tickets --sort` accepts.
