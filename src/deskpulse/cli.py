@@ -197,6 +197,37 @@ def scorecard(
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
+@app.command()
+def progress(
+    ctx: typer.Context,
+    agent: Annotated[list[str] | None, typer.Option("--agent", help="An agent's address (repeatable).")] = None,
+    at: Annotated[str | None, typer.Option(help="The period to show (default: the latest).")] = None,
+    period: Annotated[
+        Period | None, typer.Option(help="day, week, month, quarter or year (default: [scorecard] period).")
+    ] = None,
+    output: Annotated[Format, typer.Option("--format", help="table or json.")] = Format.table,
+) -> None:
+    """Each agent's scorecard KPIs against their own previous period and the team median."""
+    from deskpulse.metrics.progress import agent_progress
+    from deskpulse.store import Store
+
+    settings = _settings(ctx)
+    config = settings.config()
+    if period is Period.all:
+        raise typer.BadParameter("progress compares periods; choose day, week, month, quarter or year")
+    with Store.open(settings.db, read_only=True) as store:
+        reports = agent_progress(
+            store, config, period=None if period is None else period.value, at=at, agents=agent or None
+        )
+    if output is Format.json:
+        print(json.dumps([report.as_json() for report in reports], indent=2, default=str))
+        return
+    if not reports:
+        console.print("No agent replies in the store yet.")
+    for report in reports:
+        console.print(render.progress_table(report))
+
+
 # The table view shows these; --format json and csv give every column.
 TICKET_COLUMNS = (
     "ticket_id",

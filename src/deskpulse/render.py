@@ -15,6 +15,7 @@ from deskpulse.metrics.catalog import DURATION, METRICS
 
 if TYPE_CHECKING:
     from deskpulse.metrics.engine import KpiResult
+    from deskpulse.metrics.progress import AgentProgress
     from deskpulse.metrics.scorecard import Scorecard
 
 
@@ -93,6 +94,22 @@ _STATUS_STYLE = {
     "at risk": "[yellow]at risk[/]",
     "off target": "[red]off target[/]",
 }
+
+
+def progress_table(progress: AgentProgress) -> Table:
+    title = f"{progress.agent}, {progress.period}"
+    table = Table(title=title, header_style="bold")
+    for column in ("KPI", "value", "n", progress.previous_period or "before", "change", "team median", "vs team"):
+        table.add_column(column, justify="left" if column == "KPI" else "right")
+    for line in progress.lines:
+        metric = METRICS[line.metric]
+        show = human_duration if metric.kind == DURATION else _number
+        change = "–" if line.change is None else ("+" if line.change > 0 else "") + show(line.change)
+        versus = {True: "[green]better[/]", False: "[yellow]behind[/]"}.get(line.better_than_team, "–")  # type: ignore[arg-type]
+        table.add_row(
+            metric.label, show(line.value), str(line.n), show(line.previous), change, show(line.team_median), versus
+        )
+    return table
 
 
 def _number(value: float | None) -> str:
