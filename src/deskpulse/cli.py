@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -74,6 +74,7 @@ class Format(StrEnum):
 class Settings:
     config_path: Path | None
     db_option: Path | None
+    engine: str | None = None
 
     @property
     def db(self) -> Path:
@@ -81,6 +82,20 @@ class Settings:
 
     def config(self) -> Config:
         return load_config(self.config_path)
+
+    def tables(self) -> Any:
+        """Where the metrics read: the engine named by --engine, else the DuckDB store (read-only)."""
+        from deskpulse.store import Store
+
+        if self.engine is None:
+            return Store.open(self.db, read_only=True)
+        from deskpulse.engines import connect_engine, publish
+
+        engine = connect_engine(self.engine)
+        if self.engine == "spark":  # a local Spark session starts empty: give it the store's tables
+            with Store.open(self.db, read_only=True) as store:
+                publish(store, engine, temporary=True)
+        return engine
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -98,8 +113,15 @@ def main_options(
     db: Annotated[
         Path | None, typer.Option("--db", help=f"The store: a DuckDB file (default: ./{DEFAULT_DB}).")
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="Compute on another engine: postgresql://user@host:port/db or spark (see `publish`).",
+        ),
+    ] = None,
 ) -> None:
-    ctx.obj = Settings(config, db)
+    ctx.obj = Settings(config, db, engine)
 
 
 class MessagesPerSecond(ProgressColumn):
@@ -147,7 +169,6 @@ def kpis(
 ) -> None:
     """Ticket volume and response times per period, agent or mailbox."""
     from deskpulse.metrics.engine import KpiQuery, compute_kpis
-    from deskpulse.store import Store
 
     settings = _settings(ctx)
     config = settings.config()
@@ -158,7 +179,7 @@ def kpis(
         since=_date_option("--since", since),
         until=_date_option("--until", until),
     )
-    with Store.open(settings.db, read_only=True) as store:
+    with settings.tables() as store:
         result = compute_kpis(store, config, query)
     if output is Format.json:
         print(render.kpi_json(result))
@@ -181,13 +202,12 @@ def scorecard(
 ) -> None:
     """The headline KPIs of [scorecard] for one period: value, n, target status and change."""
     from deskpulse.metrics.scorecard import build_scorecard
-    from deskpulse.store import Store
 
     settings = _settings(ctx)
     config = settings.config()
     if period is Period.all:
         raise typer.BadParameter("a scorecard compares periods; choose day, week, month, quarter or year")
-    with Store.open(settings.db, read_only=True) as store:
+    with settings.tables() as store:
         card = build_scorecard(store, config, at=at, period=None if period is None else period.value)
     if output is Format.json:
         print(json.dumps(card.as_json(), indent=2, default=str))
@@ -209,13 +229,12 @@ def progress(
 ) -> None:
     """Each agent's scorecard KPIs against their own previous period and the team median."""
     from deskpulse.metrics.progress import agent_progress
-    from deskpulse.store import Store
 
     settings = _settings(ctx)
     config = settings.config()
     if period is Period.all:
         raise typer.BadParameter("progress compares periods; choose day, week, month, quarter or year")
-    with Store.open(settings.db, read_only=True) as store:
+    with settings.tables() as store:
         reports = agent_progress(
             store, config, period=None if period is None else period.value, at=at, agents=agent or None
         )
@@ -226,6 +245,21 @@ def progress(
         console.print("No agent replies in the store yet.")
     for report in reports:
         console.print(render.progress_table(report))
+
+
+@app.command()
+def publish(ctx: typer.Context) -> None:
+    """Copy the store's canonical tables to the engine named by --engine, replacing what was there."""
+    from deskpulse.engines import connect_engine, publish
+    from deskpulse.store import Store
+
+    settings = _settings(ctx)
+    if settings.engine is None:
+        raise typer.BadParameter("name the engine first: deskpulse --engine postgresql://… publish")
+    with Store.open(settings.db, read_only=True) as store, connect_engine(settings.engine) as engine:
+        counts = publish(store, engine)
+    for name, rows in counts.items():
+        console.print(f"{name}: {rows:,} rows")
 
 
 # The table view shows these; --format json and csv give every column.
@@ -250,11 +284,10 @@ def tickets(
 ) -> None:
     """One row per ticket with its derived timestamps, counts and durations."""
     from deskpulse.metrics.facts import build_calendar, list_tickets
-    from deskpulse.store import Store
 
     settings = _settings(ctx)
     config = settings.config()
-    with Store.open(settings.db, read_only=True) as store:
+    with settings.tables() as store:
         records = list_tickets(store, build_calendar(store, config), sort=sort, descending=descending, limit=limit)
     if output is Format.json:
         print(render.records_json(records))
