@@ -214,16 +214,22 @@ def test_endpoints_inside_a_dst_change() -> None:
 
 
 def test_calendar_days_are_23_and_25_hours_long_on_dst_days() -> None:
-    days = {row["day"]: row for row in calendar_days(BERLIN, date(2026, 3, 28), date(2026, 10, 26)).to_pylist()}
-    lengths = {day: row["day_end"] - row["day_start"] for day, row in days.items()}
+    rows = calendar_days(BERLIN, date(2026, 3, 28), date(2026, 10, 26)).to_pylist()
+    # A local day is one or two rows (cut at UTC midnight); its length is the sum of its rows.
+    lengths: dict[date, timedelta] = {}
+    for row in rows:
+        lengths[row["day"]] = lengths.get(row["day"], timedelta()) + (row["day_end"] - row["day_start"])
+    days = {row["day"]: row for row in reversed(rows)}  # each day's first row
     assert lengths[date(2026, 3, 29)] == timedelta(hours=23)
     assert lengths[date(2026, 10, 25)] == timedelta(hours=25)
     assert lengths[date(2026, 3, 28)] == lengths[date(2026, 3, 30)] == timedelta(hours=24)
     # Every other day of the summer is 24 h long.
     hours_per_day = Counter(length / timedelta(hours=1) for length in lengths.values())
     assert hours_per_day == {24: len(days) - 2, 23: 1, 25: 1}
-    # Local midnight of 2026-03-30 is 2026-03-29 22:00Z (CEST, +2).
+    # Local midnight of 2026-03-30 is 2026-03-29 22:00Z (CEST, +2); the day is cut at UTC midnight.
     assert days[date(2026, 3, 30)]["day_start"] == datetime(2026, 3, 29, 22)
+    assert days[date(2026, 3, 30)]["day_end"] == datetime(2026, 3, 30, 0)
+    assert days[date(2026, 3, 30)]["utc_day"] == date(2026, 3, 29)
     assert days[date(2026, 3, 30)]["week"] == "2026-W14"
 
 
@@ -309,11 +315,15 @@ def test_a_schedule_with_no_hours_gives_null_never_zero(con: ibis.BaseBackend) -
 def test_closed_but_scheduled_time_is_zero_not_null(con: ibis.BaseBackend) -> None:
     # A weekend under a weekday schedule has a schedule, just no open hours in it: 0 s, a real value.
     assert business_seconds(con, NINE_TO_FIVE, utc("2026-01-17 10:00"), utc("2026-01-18 16:00")) == 0
-    # Even when the whole calendar is closed (it is then one zero-length row).
+    # Even when the whole calendar is closed (it is then one zero-length span, cut at each UTC midnight).
     table = business_intervals(NINE_TO_FIVE, date(2026, 1, 17), date(2026, 1, 18))
     assert table.to_pylist() == [
-        {"span_start": datetime(2026, 1, 16, 23), "span_end": datetime(2026, 1, 18, 23),
-         "open_end": datetime(2026, 1, 16, 23), "cum_seconds": 0},
+        {"span_start": datetime(2026, 1, 16, 23), "span_end": datetime(2026, 1, 17),
+         "open_end": datetime(2026, 1, 16, 23), "cum_seconds": 0, "utc_day": date(2026, 1, 16)},
+        {"span_start": datetime(2026, 1, 17), "span_end": datetime(2026, 1, 18),
+         "open_end": datetime(2026, 1, 17), "cum_seconds": 0, "utc_day": date(2026, 1, 17)},
+        {"span_start": datetime(2026, 1, 18), "span_end": datetime(2026, 1, 18, 23),
+         "open_end": datetime(2026, 1, 18), "cum_seconds": 0, "utc_day": date(2026, 1, 18)},
     ]  # fmt: skip
 
 
@@ -383,7 +393,7 @@ def test_calendar_days_schema_and_labels() -> None:
     assert table.schema == DAYS_SCHEMA
     assert table.to_pylist() == [
         {"day": date(2026, 1, 1), "day_start": datetime(2026, 1, 1), "day_end": datetime(2026, 1, 2),
-         "week": "2026-W01", "month": "2026-01", "quarter": "2026-Q1", "year": "2026"},
+         "week": "2026-W01", "month": "2026-01", "quarter": "2026-Q1", "year": "2026", "utc_day": date(2026, 1, 1)},
     ]  # fmt: skip
 
 

@@ -5,7 +5,9 @@ total of business seconds, so a business duration on any engine is a range join 
 ``clock(stop) - clock(start)``. ``calendar_days`` lists local days with their UTC bounds and period labels, so
 bucketing by local day, week, month, quarter or year is a range join too, DST-correct, with no timezone
 functions in SQL. Both tables are built per day in Python (cheap: ten years are a few thousand rows); the
-joins are plain Ibis and run on every backend.
+joins are plain Ibis and run on every backend. Rows are cut at UTC midnight and carry their UTC date
+(``utc_day``), so each join matches on ``date(instant) = utc_day`` before the range test: a hash join on every
+engine, where a pure range join would compare each event with every calendar row.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ INTERVALS_SCHEMA = pa.schema(
         pa.field("span_end", pa.timestamp("us"), nullable=False),
         pa.field("open_end", pa.timestamp("us"), nullable=False),
         pa.field("cum_seconds", pa.int64(), nullable=False),
+        pa.field("utc_day", pa.date32(), nullable=False),
     ]
 )
 DAYS_SCHEMA = pa.schema(
@@ -40,6 +43,7 @@ DAYS_SCHEMA = pa.schema(
         pa.field("month", pa.string(), nullable=False),
         pa.field("quarter", pa.string(), nullable=False),
         pa.field("year", pa.string(), nullable=False),
+        pa.field("utc_day", pa.date32(), nullable=False),
     ]
 )
 
@@ -83,20 +87,36 @@ def business_intervals(hours: BusinessHoursConfig, first_day: date, last_day: da
         openings.insert(0, (calendar_start, calendar_start))
 
     span_starts = [opens for opens, _ in openings]
-    cum_seconds = []
+    span_ends = [*span_starts[1:], calendar_end]
+    rows: list[tuple[datetime, datetime, datetime, int, date]] = []
     total = 0
-    for opens, closes in openings:
-        cum_seconds.append(total)
+    for (opens, closes), span_end in zip(openings, span_ends, strict=True):
+        # Pieces that never cross a UTC midnight, so a join can match on the UTC date first (see module doc).
+        for piece_start, piece_end in _utc_day_pieces(opens, span_end):
+            business_before = min(piece_start, closes) - opens  # of this span, before the piece
+            piece_open_end = min(max(closes, piece_start), piece_end)
+            cum = total + int(business_before.total_seconds())
+            rows.append((piece_start, piece_end, piece_open_end, cum, piece_start.date()))
         total += int((closes - opens).total_seconds())
     return pa.Table.from_arrays(
         [
-            _timestamps(span_starts),
-            _timestamps([*span_starts[1:], calendar_end]),
-            _timestamps([closes for _, closes in openings]),
-            pa.array(cum_seconds, pa.int64()),
+            _timestamps([r[0] for r in rows]),
+            _timestamps([r[1] for r in rows]),
+            _timestamps([r[2] for r in rows]),
+            pa.array([r[3] for r in rows], pa.int64()),
+            pa.array([r[4] for r in rows], pa.date32()),
         ],
         schema=INTERVALS_SCHEMA,
     )
+
+
+def _utc_day_pieces(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """``[start, end)`` cut at every UTC midnight inside it (naive UTC instants)."""
+    while start < end:
+        midnight = datetime.combine(start.date() + timedelta(days=1), time(0))
+        piece_end = min(midnight, end)
+        yield start, piece_end
+        start = piece_end
 
 
 def calendar_days(timezone: str, first_day: date, last_day: date) -> pa.Table:
@@ -110,19 +130,26 @@ def calendar_days(timezone: str, first_day: date, last_day: date) -> pa.Table:
     days = list(_days(first_day, last_day))
     bounds = [_wall_clock_to_utc(day, time(0), zone) for day in days]
     bounds.append(_wall_clock_to_utc(last_day + timedelta(days=1), time(0), zone))
-    weeks = []
-    for day in days:
+    rows: list[tuple[date, datetime, datetime, str, str, str, str, date]] = []
+    for day, day_start, day_end in zip(days, bounds[:-1], bounds[1:], strict=True):
         iso = day.isocalendar()
-        weeks.append(f"{iso.year}-W{iso.week:02d}")
+        labels = (
+            f"{iso.year}-W{iso.week:02d}",
+            f"{day.year}-{day.month:02d}",
+            f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+            f"{day.year}",
+        )
+        # A local day is cut at UTC midnight, so a join can match on the UTC date first (see module doc).
+        for start, end in _utc_day_pieces(day_start, day_end):
+            rows.append((day, start, end, *labels, start.date()))
+    columns = list(zip(*rows, strict=True))
     return pa.Table.from_arrays(
         [
-            pa.array(days, pa.date32()),
-            _timestamps(bounds[:-1]),
-            _timestamps(bounds[1:]),
-            pa.array(weeks, pa.string()),
-            pa.array([f"{day.year}-{day.month:02d}" for day in days], pa.string()),
-            pa.array([f"{day.year}-Q{(day.month - 1) // 3 + 1}" for day in days], pa.string()),
-            pa.array([f"{day.year}" for day in days], pa.string()),
+            pa.array(columns[0], pa.date32()),
+            _timestamps(list(columns[1])),
+            _timestamps(list(columns[2])),
+            *(pa.array(column, pa.string()) for column in columns[3:7]),
+            pa.array(columns[7], pa.date32()),
         ],
         schema=DAYS_SCHEMA,
     )
@@ -159,12 +186,17 @@ def with_business_clock(events: ir.Table, time_column: str, intervals: ir.Table,
             f"{_PREFIX}span_end": intervals.span_end,
             f"{_PREFIX}cum_seconds": intervals.cum_seconds,
             f"{_PREFIX}open_seconds": _seconds(intervals.open_end) - _seconds(intervals.span_start),
+            f"{_PREFIX}utc_day": intervals.utc_day,
         }
     )
     instant = events[time_column]
     joined = events.left_join(
         calendar,
-        [instant >= calendar[f"{_PREFIX}span_start"], instant < calendar[f"{_PREFIX}span_end"]],
+        [
+            instant.date() == calendar[f"{_PREFIX}utc_day"],  # an equi-join first: a hash join on every engine
+            instant >= calendar[f"{_PREFIX}span_start"],
+            instant < calendar[f"{_PREFIX}span_end"],
+        ],
     )
     elapsed = _seconds(joined[time_column].truncate("s")) - _seconds(joined[f"{_PREFIX}span_start"])
     clock = joined[f"{_PREFIX}cum_seconds"] + ibis.least(elapsed, joined[f"{_PREFIX}open_seconds"])
@@ -191,11 +223,16 @@ def with_local_period(events: ir.Table, time_column: str, days: ir.Table, period
             f"{_PREFIX}day_start": days.day_start,
             f"{_PREFIX}day_end": days.day_end,
             f"{_PREFIX}label": label,
+            f"{_PREFIX}utc_day": days.utc_day,
         }
     )
     joined = events.left_join(
         calendar,
-        [instant >= calendar[f"{_PREFIX}day_start"], instant < calendar[f"{_PREFIX}day_end"]],
+        [
+            instant.date() == calendar[f"{_PREFIX}utc_day"],  # an equi-join first: a hash join on every engine
+            instant >= calendar[f"{_PREFIX}day_start"],
+            instant < calendar[f"{_PREFIX}day_end"],
+        ],
     )
     return joined.select(*events.columns, **{out_column: joined[f"{_PREFIX}label"]})
 
