@@ -75,20 +75,27 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
         if metric.open_bucket is not None:
             passes.setdefault((metric.source, metric.open_bucket), {})[f"{metric.id}__open"] = ("open", metric)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for (source, bucket), wanted in passes.items():
-        table = _bucketed(tables[source], bucket, calendar, query)
-        aggregates: dict[str, Any] = {}
-        for role, metric in wanted.values():
-            aggregates.update(_open_aggregates(table, metric) if role == "open" else _aggregates(table, metric))
-        grouped = table.group_by(keys) if keys else table
-        for record in grouped.aggregate(**aggregates).to_pyarrow().to_pylist():
-            key = tuple(record.get(k) for k in keys)
-            row = rows.setdefault(key, dict(zip(group_by, key, strict=True)))
+    # A fact table read by several passes is computed once and kept (a temporary table on the engine).
+    sources = [source for source, _ in passes]
+    cached = {source: tables[source].cache() for source in set(sources) if sources.count(source) > 1}
+    try:
+        for (source, bucket), wanted in passes.items():
+            table = _bucketed(cached.get(source, tables[source]), bucket, calendar, query)
+            aggregates: dict[str, Any] = {}
             for role, metric in wanted.values():
-                if role == "open":
-                    row[f"_{metric.id}__open"] = int(record[f"{metric.id}__open"] or 0)
-                else:
-                    row[metric.id] = _shape(metric, record)
+                aggregates.update(_open_aggregates(table, metric) if role == "open" else _aggregates(table, metric))
+            grouped = table.group_by(keys) if keys else table
+            for record in grouped.aggregate(**aggregates).to_pyarrow().to_pylist():
+                key = tuple(record.get(k) for k in keys)
+                row = rows.setdefault(key, dict(zip(group_by, key, strict=True)))
+                for role, metric in wanted.values():
+                    if role == "open":
+                        row[f"_{metric.id}__open"] = int(record[f"{metric.id}__open"] or 0)
+                    else:
+                        row[metric.id] = _shape(metric, record)
+    finally:
+        for table in cached.values():
+            table.release()
     if not group_by:
         rows.setdefault((), {})
     ordered = []
