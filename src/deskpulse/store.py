@@ -21,9 +21,8 @@ from deskpulse.errors import UserError
 from deskpulse.schema import SCHEMA_VERSION, TABLES, TableDef
 
 _TABLES = {t.name: t for t in TABLES}
-# Enough for any query deskpulse makes on a few hundred thousand tickets; an import lowers it for its
-# duration (`bulk_import`), since appending a batch needs little and the parser processes need the rest.
-MEMORY_LIMIT = "1GB"
+# Queries keep DuckDB's own limit (80 % of the machine): a scorecard over ten million tickets needs it. An
+# import lowers it for its duration (`bulk_import`): appending a batch needs little, the parser processes the rest.
 IMPORT_MEMORY_LIMIT = "96MB"
 
 
@@ -48,7 +47,6 @@ class Store:
             # Extensions that download at run time fail offline, and a metrics tool should never fetch code.
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
-            "memory_limit": MEMORY_LIMIT,
         }
         try:
             connection = duckdb.connect(database, read_only=read_only, config=config)
@@ -87,7 +85,7 @@ class Store:
             yield
         finally:
             self.execute("RESET threads")
-            self.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            self.execute("RESET memory_limit")
 
     def execute(self, statement: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one SQL statement on the DuckDB connection and fetch its whole result (DuckDB 2 insists)."""
