@@ -139,7 +139,8 @@ con = duckdb.connect(sys.argv[1], read_only=True)
 messages = con.sql("SELECT m.message_key, t.ticket_id, m.received_at, m.author_role, m.from_address "
                    "FROM messages m JOIN message_threads t USING (message_key)").df()
 tickets = con.sql("SELECT ticket_id, created_at, is_proactive, status FROM tickets").df()
-customer = messages[messages.author_role == "customer"].groupby("ticket_id").received_at.min().rename("first_customer_at")
+customer = messages[messages.author_role == "customer"].groupby("ticket_id").received_at.min()
+customer = customer.rename("first_customer_at")
 replies = messages[messages.author_role == "agent"].sort_values("received_at").groupby("ticket_id").first()
 facts = tickets.set_index("ticket_id").join(customer).join(replies[["received_at", "from_address"]].rename(
     columns={"received_at": "first_reply_at", "from_address": "agent"}))
@@ -150,7 +151,8 @@ cal = business_intervals(config.business_hours, first, last).to_pandas().sort_va
 def clock(times):
     frame = pd.DataFrame({"t": times.values, "order": np.arange(len(times))}).dropna().sort_values("t")
     merged = pd.merge_asof(frame, cal, left_on="t", right_on="span_start")
-    elapsed = (merged.t - merged.span_start).dt.total_seconds().clip(upper=(merged.open_end - merged.span_start).dt.total_seconds())
+    open_seconds = (merged.open_end - merged.span_start).dt.total_seconds()
+    elapsed = (merged.t - merged.span_start).dt.total_seconds().clip(upper=open_seconds)
     out = pd.Series(np.nan, index=np.arange(len(times)))
     out[merged.order.values] = (merged.cum_seconds + elapsed).values
     return out.values

@@ -28,6 +28,13 @@ class EngineStore:
     def table(self, name: str) -> Any:
         return self.ibis.table(name)
 
+    def register(self, name: str, rows: Any) -> Any:
+        """A temporary table of ``rows`` for this session's queries (the calendars), as an Ibis table."""
+        if self.spark_session is not None:
+            _spark_view(self.spark_session, name, rows)
+            return self.ibis.table(name)
+        return self.ibis.create_table(name, rows, temp=True, overwrite=True)
+
     def close(self) -> None:
         self.ibis.disconnect()
 
@@ -64,6 +71,7 @@ def _local_spark_session() -> Any:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
 
@@ -78,9 +86,16 @@ def publish(store: Store, engine: EngineStore, *, temporary: bool = False) -> di
     for name in PUBLISHED_TABLES:
         rows = store.arrow(store.table(name))
         if temporary and engine.spark_session is not None:
-            # Ibis has no temporary tables on Spark; a temporary view of the rows is the same thing there.
-            engine.spark_session.createDataFrame(rows).createOrReplaceTempView(name)
+            _spark_view(engine.spark_session, name, rows)
         else:
             engine.ibis.create_table(name, rows, overwrite=True, temp=temporary)
         counts[name] = rows.num_rows
     return counts
+
+
+def _spark_view(session: Any, name: str, rows: Any) -> None:
+    """Ibis has no temporary tables on Spark; a temporary view of the rows is the same thing there. The schema
+    is given, so an all-null column keeps its type instead of being guessed (as 'NaN' text)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    session.createDataFrame(rows, schema=from_arrow_schema(rows.schema)).createOrReplaceTempView(name)

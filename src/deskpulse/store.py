@@ -134,6 +134,10 @@ class Store:
             raise KeyError(f"unknown table {name!r}")
         return self.ibis.table(name)
 
+    def register(self, name: str, rows: pa.Table) -> Any:
+        """A temporary table of ``rows`` for this connection's queries (the calendars), as an Ibis table."""
+        return self.ibis.create_table(name, rows, temp=True, overwrite=True)
+
     def count(self, name: str) -> int:
         [(count,)] = self.execute(f"SELECT count(*) FROM {_TABLES[name].name}")
         return int(count)

@@ -8,7 +8,7 @@ stable across re-imports.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 import ibis
@@ -18,6 +18,7 @@ from deskpulse.columns import arrow_table
 from deskpulse.config import Config
 from deskpulse.mail.threading import ThreadInput, thread_messages
 from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKETS
+from deskpulse.status import OPEN, RESOLVED, write_inferred_events
 from deskpulse.store import Store
 
 HUMAN_ROLES = ("customer", "agent")
@@ -28,9 +29,15 @@ def ticket_id_for(root_key: str) -> str:
 
 
 def rebuild_tickets(store: Store, config: Config) -> int:
-    """Re-thread every message, store the assignment, rebuild `tickets` and `agents`; return the ticket count."""
+    """Re-thread every message, store the assignment, infer status changes into `ticket_events` (spec §1.6),
+    rebuild `tickets` and `agents`; return the ticket count."""
     _assign_threads(store, config)
-    tickets = _ticket_rows(store, config)
+    messages = threaded_messages(store)
+    horizon = store.arrow(messages.aggregate(horizon=messages.received_at.max())).column(0)[0].as_py()
+    # "Now" is the store's horizon (its newest message), so a historical export is judged by its own timeline,
+    # not by the day it happens to be imported.
+    write_inferred_events(store, config, messages, horizon)
+    tickets = _ticket_rows(store, messages, horizon)
     store.replace_all("tickets", tickets)
     _rebuild_agents(store, config)
     return int(tickets.num_rows)
@@ -101,12 +108,9 @@ def threaded_messages(store: Store) -> Any:
     return store.table("messages").join(threads, "message_key")
 
 
-def _ticket_rows(store: Store, config: Config) -> pa.Table:
-    messages = threaded_messages(store)
-    horizon = store.arrow(messages.aggregate(horizon=messages.received_at.max())).column(0)[0].as_py()
+def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Table:
     human = messages.author_role.isin(HUMAN_ROLES)
     is_agent = messages.author_role == "agent"
-    is_customer = messages.author_role == "customer"
     first_human_at = messages.received_at.min(where=human)
     per_ticket = messages.group_by("ticket_id").aggregate(
         root_message_key=messages.message_key.argmin(messages.received_at),
@@ -119,20 +123,22 @@ def _ticket_rows(store: Store, config: Config) -> pa.Table:
         first_human_at=first_human_at,
         requester=messages.customer_address.argmin(messages.received_at, where=messages.customer_address.notnull()),
         mailbox=messages.mailbox.argmin(messages.received_at, where=messages.mailbox.notnull()),
-        last_agent_reply_at=messages.received_at.max(where=is_agent),
-        last_customer_at=messages.received_at.max(where=is_customer),
         assignee=messages.from_address.argmax(messages.received_at, where=is_agent),
     )
     if horizon is None:
         return TICKETS.arrow_schema().empty_table()
-    # Spec §1.6: a mailbox ticket is resolved at its last human agent reply once no customer message follows
-    # within `inactivity_days`. "Now" is the store's horizon (its newest message), so a historical export is
-    # judged by its own timeline, not by the day it happens to be imported.
-    quiet_since = ibis.literal(horizon - timedelta(days=config.resolution.inactivity_days), type="timestamp")
-    answered_last = per_ticket.last_agent_reply_at.notnull() & (
-        per_ticket.last_customer_at.isnull() | (per_ticket.last_customer_at < per_ticket.last_agent_reply_at)
+    # Status comes from the status history: the source's own, or the resolutions and reopens inferred from the
+    # mail (`deskpulse.status`, spec §1.6). The latest change decides; resolved_at is the latest resolution.
+    events = store.table("ticket_events")
+    changes = events.filter(events.kind == "status")
+    is_resolution = changes.new_value == RESOLVED
+    latest = changes.group_by("ticket_id").aggregate(
+        last_status=changes.new_value.argmax(changes.occurred_at),
+        last_resolved_at=changes.occurred_at.max(where=is_resolution),
+        last_resolution_inferred=changes.inferred.argmax(changes.occurred_at, where=is_resolution),
     )
-    resolved = answered_last & (per_ticket.last_agent_reply_at <= quiet_since)
+    per_ticket = per_ticket.left_join(latest, "ticket_id")
+    resolved = (per_ticket.last_status == RESOLVED).fill_null(False)
     result = per_ticket.select(
         ticket_id=per_ticket.ticket_id,
         root_message_key=per_ticket.root_message_key,
@@ -144,9 +150,9 @@ def _ticket_rows(store: Store, config: Config) -> pa.Table:
         updated_at=per_ticket.updated_at,
         message_count=per_ticket.message_count.cast("int32"),
         is_proactive=(per_ticket.first_human_role == "agent").fill_null(False),
-        status=ibis.ifelse(resolved, "resolved", "open"),
-        resolved_at=ibis.ifelse(resolved, per_ticket.last_agent_reply_at, ibis.null("timestamp")),
-        resolution_inferred=resolved,
+        status=ibis.ifelse(resolved, RESOLVED, OPEN),
+        resolved_at=ibis.ifelse(resolved, per_ticket.last_resolved_at, ibis.null("timestamp")),
+        resolution_inferred=resolved & per_ticket.last_resolution_inferred.fill_null(False),
         priority=ibis.null("string"),
         category=ibis.null("string"),
         assignee=per_ticket.assignee,

@@ -6,27 +6,30 @@ engine. `deskpulse tickets` exports exactly these rows, so every KPI can be reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import ibis
 
 from deskpulse.calendar import business_intervals, calendar_days, calendar_range, with_business_clock
-from deskpulse.config import Config
+from deskpulse.config import Config, ResolutionConfig
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import TICKET_SORTS
+from deskpulse.metrics.episodes import COHORT_DAYS, DAY_SECONDS, resolution_summary
 from deskpulse.store import Store
 from deskpulse.tickets import threaded_messages
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """The two calendar tables for the store's time range, as Ibis tables."""
+    """The two calendar tables for the store's time range, as Ibis tables, and the settings that say when
+    a ticket counts as resolved or reopened."""
 
     intervals: Any
     days: Any
     horizon: datetime | None
+    resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
 
 
 def build_calendar(store: Store, config: Config) -> Calendar:
@@ -39,9 +42,13 @@ def build_calendar(store: Store, config: Config) -> Calendar:
     else:
         horizon = last
     first_day, last_day = calendar_range(first, last)
-    intervals = ibis.memtable(business_intervals(config.business_hours, first_day, last_day))
-    days = ibis.memtable(calendar_days(config.helpdesk.timezone, first_day, last_day))
-    return Calendar(intervals, days, horizon)
+    # Real (temporary) tables on the engine rather than Ibis memtables: a cached fact table must still find
+    # them in later queries, which memtables do not guarantee on every backend (Spark).
+    intervals = store.register(
+        "deskpulse_business_intervals", business_intervals(config.business_hours, first_day, last_day)
+    )
+    days = store.register("deskpulse_calendar_days", calendar_days(config.helpdesk.timezone, first_day, last_day))
+    return Calendar(intervals, days, horizon, config.resolution)
 
 
 def seconds_between(start: Any, stop: Any) -> Any:
@@ -86,14 +93,36 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
         "automated_messages",
         "assignee",
     )
+    # Resolutions and reopens (spec §1.6), from the status history; columns stay null for a ticket never resolved.
+    summary = resolution_summary(store, calendar.resolution)
+    joined = facts.left_join(summary, "ticket_id")
+    facts = joined.select(
+        *facts.columns,
+        "first_resolved_at",
+        "first_resolution_agent",
+        "last_resolved_at",
+        resolutions=joined.resolutions.fill_null(0),
+        reopens=joined.reopens.fill_null(0),
+        first_resolution_reopened=joined.first_resolution_reopened,
+        settled_replies=joined.settled_replies,
+    )
     facts = with_business_clock(facts, "first_customer_at", calendar.intervals, "_clock_first_customer")
     facts = with_business_clock(facts, "first_reply_at", calendar.intervals, "_clock_first_reply")
+    facts = with_business_clock(facts, "created_at", calendar.intervals, "_clock_created")
+    facts = with_business_clock(facts, "first_resolved_at", calendar.intervals, "_clock_first_resolved")
+    facts = with_business_clock(facts, "resolved_at", calendar.intervals, "_clock_resolved")
     # Spec §1.7: proactive tickets have no first response time; nor does a ticket no customer wrote in.
     responds = ~facts.is_proactive & facts.first_customer_at.notnull()
     horizon = ibis.literal(calendar.horizon, type="timestamp") if calendar.horizon else ibis.null("timestamp")
     waiting = responds & facts.first_reply_at.isnull() & (facts.status != "resolved")
+    resolved_now = facts.status == "resolved"
+    # The cohort of a ticket is judged once its window has passed, and the quiet period that infers a
+    # resolution after it: before that, a "not yet" could still turn into a "yes".
+    cohort_seconds = COHORT_DAYS * DAY_SECONDS
+    judged_after = (COHORT_DAYS + calendar.resolution.inactivity_days) * DAY_SECONDS
+    judged = seconds_between(facts.created_at, horizon) >= judged_after
     return facts.select(
-        *(c for c in facts.columns if not c.startswith("_clock")),
+        *(c for c in facts.columns if not c.startswith("_clock") and c != "settled_replies"),
         agent=facts.first_reply_agent,  # --by agent: the agent who answered first
         first_response_time=ibis.ifelse(
             responds, seconds_between(facts.first_customer_at, facts.first_reply_at), ibis.null("float64")
@@ -105,6 +134,27 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
         ),
         awaiting_first_reply=waiting,
         unreplied_age=ibis.ifelse(waiting, seconds_between(facts.first_customer_at, horizon), ibis.null("float64")),
+        # Human agent replies it took to resolve the ticket for good: up to the first resolution the customer
+        # did not undo within reopen_window_days (all replies so far while none held). A proactive ticket's
+        # opening message is not a reply to anyone.
+        touches=ibis.ifelse(
+            facts.first_resolved_at.notnull(),
+            ibis.coalesce(facts.settled_replies, facts.replies) - facts.is_proactive.ifelse(1, 0),
+            ibis.null("int64"),
+        ),
+        first_resolution_time=seconds_between(facts.created_at, facts.first_resolved_at),
+        first_resolution_time_business=(facts._clock_first_resolved - facts._clock_created).cast("float64"),
+        full_resolution_time=ibis.ifelse(
+            resolved_now, seconds_between(facts.created_at, facts.resolved_at), ibis.null("float64")
+        ),
+        full_resolution_time_business=ibis.ifelse(
+            resolved_now, (facts._clock_resolved - facts._clock_created).cast("float64"), ibis.null("float64")
+        ),
+        resolved_within_cohort=ibis.ifelse(
+            judged,
+            (seconds_between(facts.created_at, facts.first_resolved_at) <= cohort_seconds).fill_null(False),
+            ibis.null("boolean"),
+        ),
     )
 
 

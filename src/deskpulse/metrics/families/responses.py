@@ -1,8 +1,171 @@
-"""Responses: how long customers wait for a human agent's reply."""
+"""Responses: how long customers wait for a human agent's reply, and how long agents wait for customers.
+
+Owns two fact tables: `cycles`, one row per wait cycle of a ticket (its oldest unanswered customer message →
+the next human agent reply), and `ticket_waits`, one row per ticket with the sums of its cycles (requester
+wait) and of the gaps between a reply and the customer's next message (agent wait).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import ibis
+
+from deskpulse.calendar import with_business_clock
 from deskpulse.metrics.metric import DURATION, Metric, business
+from deskpulse.status import RESOLVED, is_acknowledgement
+from deskpulse.tickets import threaded_messages
+
+if TYPE_CHECKING:
+    from deskpulse.metrics.facts import Calendar
+    from deskpulse.store import Store
+
+
+def build_cycles(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
+    """One row per wait cycle of every counted ticket (an Ibis expression).
+
+    A cycle starts at a customer message that follows nothing human or a human agent reply (spec §1.5), takes
+    in the customer messages after it, and ends at the next human agent reply. Automation, system mail and
+    internal notes neither start nor end one, nor does a customer's bare acknowledgement ("Thanks, that fixed
+    it!", `deskpulse.status.is_acknowledgement`): it asks for nothing. An agent message that answers no waiting
+    customer (the opening of a proactive ticket, a follow-up) ends nothing; the first customer message after
+    it starts cycle 1.
+
+    Columns: ``ticket_id``, ``cycle_number`` (1 = first), ``customer_at`` (its oldest customer message),
+    ``replied_at`` (the reply that ended it; null while unanswered), ``agent`` (who replied; for an unanswered
+    cycle the agent who last wrote to the customer, who owes the reply; null when nobody has), ``mailbox``,
+    ``seconds``, ``business_seconds``, ``is_first`` (the ticket's first response: cycle 1 of a non-proactive
+    ticket), ``awaiting_reply`` (unanswered on a ticket that is not resolved: an unanswered cycle on a resolved
+    ticket needed no reply), ``previous_reply_at`` (the agent message before this cycle: the reply that ended
+    the previous one, or a proactive opening) and ``agent_wait_seconds`` / ``agent_wait_business_seconds``:
+    the time from it to ``customer_at``, cut short by a resolution in between (a reopen is not waiting).
+    """
+    from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
+
+    messages = threaded_messages(store)
+    events = messages.select(
+        "ticket_id",
+        "message_key",
+        "received_at",
+        "from_address",
+        is_customer=(messages.author_role == "customer") & ~is_acknowledgement(messages),
+        is_reply=((messages.author_role == "agent") & messages.is_public).fill_null(False),
+    )
+    events = events.filter(events.is_customer | events.is_reply)
+    # A customer message and a reply stamped with the same instant: the reply answers the message.
+    in_order = ["received_at", "is_reply", "message_key"]
+    events = events.mutate(
+        opens_cycle=events.is_customer
+        & events.is_reply.lag().over(ibis.window(group_by="ticket_id", order_by=in_order)).fill_null(True)
+    )
+    so_far = ibis.cumulative_window(group_by="ticket_id", order_by=in_order)
+    opened = ibis.ifelse(events.opens_cycle, 1, 0).cast("int64")  # PostgreSQL casts no boolean to bigint
+    # Cycle 0 holds the agent messages before the first customer message: the opening of a proactive ticket.
+    events = events.mutate(cycle_number=opened.sum().over(so_far))
+
+    per_cycle = events.group_by("ticket_id", "cycle_number").aggregate(
+        customer_at=events.received_at.min(where=events.is_customer),
+        replied_at=events.received_at.min(where=events.is_reply),
+        replied_by=events.from_address.argmin(events.received_at, where=events.is_reply),
+        last_agent=events.from_address.argmax(events.received_at, where=events.is_reply),
+    )
+    previous = ibis.window(group_by="ticket_id", order_by="cycle_number")
+    per_cycle = per_cycle.mutate(
+        previous_reply_at=per_cycle.replied_at.lag().over(previous),
+        previous_agent=per_cycle.last_agent.lag().over(previous),
+    )
+    cycles = per_cycle.filter(per_cycle.cycle_number >= 1)
+    cycles = cycles.left_join(_resolutions_between_reply_and_customer(store, cycles), ["ticket_id", "cycle_number"])
+    cycles = cycles.mutate(customer_waited_on_until=ibis.coalesce(cycles.resolved_in_gap_at, cycles.customer_at))
+
+    tickets = ticket_facts.select("ticket_id", "mailbox", "is_proactive", "status")
+    cycles = cycles.join(tickets, "ticket_id")  # counted tickets only: not excluded, not merged away
+    cycles = with_business_clock(cycles, "customer_at", calendar.intervals, "_clock_customer")
+    cycles = with_business_clock(cycles, "replied_at", calendar.intervals, "_clock_reply")
+    cycles = with_business_clock(cycles, "previous_reply_at", calendar.intervals, "_clock_previous_reply")
+    cycles = with_business_clock(cycles, "customer_waited_on_until", calendar.intervals, "_clock_waited_until")
+    return cycles.select(
+        ticket_id=cycles.ticket_id,
+        cycle_number=cycles.cycle_number,
+        customer_at=cycles.customer_at,
+        replied_at=cycles.replied_at,
+        agent=ibis.coalesce(cycles.replied_by, cycles.previous_agent),
+        mailbox=cycles.mailbox,
+        seconds=seconds_between(cycles.customer_at, cycles.replied_at),
+        business_seconds=(cycles._clock_reply - cycles._clock_customer).cast("float64"),
+        is_first=(cycles.cycle_number == 1) & ~cycles.is_proactive,
+        awaiting_reply=cycles.replied_at.isnull() & (cycles.status != RESOLVED),
+        previous_reply_at=cycles.previous_reply_at,
+        agent_wait_seconds=seconds_between(cycles.previous_reply_at, cycles.customer_waited_on_until),
+        agent_wait_business_seconds=(cycles._clock_waited_until - cycles._clock_previous_reply).cast("float64"),
+    )
+
+
+def _resolutions_between_reply_and_customer(store: Store, cycles: Any) -> Any:
+    """Per cycle, the first resolution from the agent message before it up to its customer message, if any.
+
+    For a mailbox that is the inferred resolution at the reply itself (spec §1.6), when the customer wrote
+    again only after `inactivity_days`: the ticket was resolved, not waiting for the customer, in between.
+    """
+    events = store.table("ticket_events")
+    resolutions = events.filter((events.kind == "status") & (events.new_value == RESOLVED))
+    resolutions = resolutions.select(resolution_ticket_id=resolutions.ticket_id, resolution_at=resolutions.occurred_at)
+    gaps = cycles.select("ticket_id", "cycle_number", "previous_reply_at", "customer_at")
+    hits = gaps.join(
+        resolutions,
+        [
+            gaps.ticket_id == resolutions.resolution_ticket_id,
+            resolutions.resolution_at >= gaps.previous_reply_at,
+            resolutions.resolution_at < gaps.customer_at,
+        ],
+    )
+    return hits.group_by("ticket_id", "cycle_number").aggregate(resolved_in_gap_at=hits.resolution_at.min())
+
+
+def build_ticket_waits(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
+    """One row per counted ticket a customer wrote in, with its total requester and agent wait (Ibis).
+
+    ``requester_wait_time`` sums the ticket's answered cycles; ``agent_wait_time`` sums their
+    ``agent_wait_seconds`` (0 when the customer never had to write again; null before the first reply).
+    Business variants are null when no business hours are configured. ``on_hold_time`` needs status history,
+    which a mailbox does not have: null. ``agent`` is the ticket's assignee (for a mailbox, the agent of its
+    latest reply); ``resolved_at`` (the latest resolution) and ``created_at`` come from the ticket.
+    """
+    cycles = build_cycles(store, calendar, ticket_facts)
+    answered = cycles.replied_at.notnull()
+    per_ticket = cycles.group_by("ticket_id").aggregate(
+        answered_cycles=answered.sum().cast("int64"),
+        requester_wait=cycles.seconds.sum(),
+        requester_wait_business=cycles.business_seconds.sum(),
+        agent_wait=cycles.agent_wait_seconds.sum(),
+        agent_wait_business=cycles.agent_wait_business_seconds.sum(),
+    )
+    tickets = ticket_facts.select("ticket_id", "mailbox", "created_at", "resolved_at", agent=ticket_facts.assignee)
+    waits = tickets.join(per_ticket, "ticket_id")
+    # No gap to sum means the customer never had to write again: 0, once a reply exists. Business time stays
+    # null when no business hours are configured, the only case in which an answered cycle has none.
+    no_wait = ibis.literal(0.0, type="float64")
+    replied = waits.answered_cycles > 0
+    has_schedule = replied & waits.requester_wait_business.notnull()
+    return waits.select(
+        "ticket_id",
+        "agent",
+        "mailbox",
+        "created_at",
+        "resolved_at",
+        "answered_cycles",
+        requester_wait_time=waits.requester_wait,
+        requester_wait_time_business=waits.requester_wait_business,
+        agent_wait_time=ibis.ifelse(replied, ibis.coalesce(waits.agent_wait, no_wait), ibis.null("float64")),
+        agent_wait_time_business=ibis.ifelse(
+            has_schedule, ibis.coalesce(waits.agent_wait_business, no_wait), ibis.null("float64")
+        ),
+        on_hold_time=ibis.null("float64"),
+        on_hold_time_business=ibis.null("float64"),
+    )
+
+
+FACT_TABLES = {"cycles": build_cycles, "ticket_waits": build_ticket_waits}
 
 FIRST_RESPONSE_TIME = Metric(
     "first_response_time",
@@ -21,7 +184,93 @@ FIRST_RESPONSE_TIME = Metric(
     short="First reply",
 )
 
+NEXT_RESPONSE_TIME = Metric(
+    "next_response_time",
+    "Next response time",
+    DURATION,
+    "lower",
+    "Per wait cycle after the first response: the customer's oldest unanswered message → the next human agent "
+    "reply. Consecutive customer messages make one cycle; automation never ends one, and a bare thank-you opens "
+    "none. The first cycle of a ticket is first_response_time and not counted again; in a proactive ticket "
+    "every cycle counts here. Placed in the period of the reply; `open` counts cycles started in the period "
+    "still unanswered on an unresolved ticket. Per agent: the agent who replied; an open cycle goes to the "
+    "agent who last wrote to the customer.",
+    source="cycles",
+    bucket="replied_at",
+    population=lambda t: ~t.is_first,
+    value="seconds",
+    open_bucket="customer_at",
+    open_population=lambda t: t.awaiting_reply & ~t.is_first,
+    short="Next reply",
+)
+
+
+def _resolved_with_a_reply(t: Any) -> Any:
+    return t.resolved_at.notnull() & (t.answered_cycles > 0)
+
+
+def _unresolved(t: Any) -> Any:
+    return t.resolved_at.isnull()
+
+
+REQUESTER_WAIT_TIME = Metric(
+    "requester_wait_time",
+    "Requester wait time",
+    DURATION,
+    "lower",
+    "Per resolved ticket, the total time the customer waited for us: for a mailbox, the sum of its answered "
+    "wait cycles (first response included). Counted for tickets with at least one reply, in the period of "
+    "their resolution; `open` counts unresolved tickets created in the period. Per agent: the ticket's "
+    "assignee (for a mailbox, the agent of its latest reply).",
+    source="ticket_waits",
+    bucket="resolved_at",
+    population=_resolved_with_a_reply,
+    value="requester_wait_time",
+    open_bucket="created_at",
+    open_population=_unresolved,
+    short="Requester wait",
+)
+
+AGENT_WAIT_TIME = Metric(
+    "agent_wait_time",
+    "Agent wait time",
+    DURATION,
+    "neutral",
+    "Per resolved ticket, the total time we waited for the customer: for a mailbox, the sum of the gaps from "
+    "a human agent message to the customer's next message, each cut short by a resolution in between (a "
+    "customer who writes again after a resolution reopens the ticket; nobody was waiting meanwhile). 0 when the "
+    "customer never had to write again. Same tickets, period and agent as requester_wait_time.",
+    source="ticket_waits",
+    bucket="resolved_at",
+    population=_resolved_with_a_reply,
+    value="agent_wait_time",
+    open_bucket="created_at",
+    open_population=_unresolved,
+    short="Agent wait",
+)
+
+ON_HOLD_TIME = Metric(
+    "on_hold_time",
+    "On-hold time",
+    DURATION,
+    "lower",
+    "Per resolved ticket, the total time in the on-hold status. Needs status history; a mailbox has none, so "
+    "for mailbox tickets it is not measured (`value` null, `n` 0), never guessed from gaps between emails.",
+    source="ticket_waits",
+    bucket="resolved_at",
+    value="on_hold_time",
+    short="On hold",
+)
+
 METRICS = (
     FIRST_RESPONSE_TIME,
     business(FIRST_RESPONSE_TIME, "first_response_time_business"),
+    NEXT_RESPONSE_TIME,
+    business(NEXT_RESPONSE_TIME, "business_seconds"),
+    REQUESTER_WAIT_TIME,
+    business(REQUESTER_WAIT_TIME, "requester_wait_time_business"),
+    AGENT_WAIT_TIME,
+    business(AGENT_WAIT_TIME, "agent_wait_time_business"),
+    ON_HOLD_TIME,
+    business(ON_HOLD_TIME, "on_hold_time_business"),
 )

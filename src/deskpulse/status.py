@@ -1,0 +1,137 @@
+"""Status history inferred for mailbox tickets (spec §1.6): resolutions and reopens as `ticket_events` rows.
+
+A mailbox has no status field. Between two customer messages, a ticket is resolved at the last human agent reply
+when no customer message follows within `resolution.inactivity_days` (judged against the store's horizon, its
+newest message); the customer's next message reopens it, and a later quiet stretch resolves it again. A short
+acknowledgement ("Thanks, that fixed it!") is not a customer message in this sense: it neither holds off a
+resolution nor reopens one. The rows are rebuilt after every import, replacing the previous inferred ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from deskpulse.config import Config
+from deskpulse.schema import TICKET_EVENTS
+from deskpulse.store import Store
+
+RESOLVED = "resolved"
+OPEN = "open"
+INFERRED_SOURCE = "inferred"  # ticket_events.source of the rows this module writes
+
+# An acknowledgement is the customer's whole new text (quoted history and signature already removed): short,
+# opening (after an optional greeting) with thanks or a confirmation, with no question, request, doubt or new
+# problem anywhere in it. Deliberately narrow: a message wrongly taken for an acknowledgement would let a ticket
+# whose customer still waits count as resolved. Patterns run on lowercased text and avoid `\b`, which PostgreSQL
+# reads as a backspace, so the predicate works on every engine.
+ACKNOWLEDGEMENT_MAX_CHARS = 300
+_GREETING = (
+    r"(hi|hello|hey|hallo|dear|good\s+(morning|afternoon|evening)|guten\s+(morgen|tag|abend)|moin|servus"
+    r"|bonjour|hola|ciao)[^,.!?]{0,40}[,.!]?\s+"
+)
+_THANKS = (
+    r"(many\s+thanks|thanks|thank\s+you|thank\s+u|thx|ty|much\s+appreciated|perfect|great|awesome|excellent"
+    r"|brilliant|wonderful|fantastic|super|that\s+(did\s+the\s+trick|worked|fixed\s+it|helped|solved\s+it)"
+    r"|it\s+works|all\s+(good|sorted|set|fixed)|vielen\s+dank|danke|merci|gracias|grazie)"
+)
+ACKNOWLEDGEMENT = rf"^\s*({_GREETING})?{_THANKS}([^a-z]|$)"
+_DOUBT_WORDS = (
+    "but|however|still|not|no\\s+longer|unfortunately|although|though|problem|problems|issue|issues|error|errors"
+    "|broken|fail|fails|failed|wrong|cannot|unable|happening|happens|please|could|can\\s+you|would|another|also"
+    "|aber|leider|noch|nicht|kein|keine|bitte|wieder|fehler|mais|pas|encore|pero|todavía"
+)
+NOT_AN_ACKNOWLEDGEMENT = rf"(\?|n['’]t|(^|[^a-z])({_DOUBT_WORDS})([^a-z]|$))"
+
+
+def is_acknowledgement(messages: Any) -> Any:
+    """A customer message that only says thanks or confirms the fix (an Ibis boolean column, never null)."""
+    text = messages.body_text.lower()
+    return (
+        (messages.author_role == "customer")
+        & (messages.body_text.length() <= ACKNOWLEDGEMENT_MAX_CHARS)
+        & text.re_search(ACKNOWLEDGEMENT)
+        & ~text.re_search(NOT_AN_ACKNOWLEDGEMENT)
+    ).fill_null(False)
+
+
+def inferred_status_events(messages: Any, horizon: datetime, inactivity_days: int) -> Any:
+    """The inferred resolutions and reopens of every ticket in ``messages`` (threaded), as `ticket_events` rows.
+
+    Customer messages (acknowledgements aside) cut a ticket into stretches; stretch k runs from the k-th customer
+    message up to the next one (stretch 0 holds the opening of a proactive ticket). A stretch whose last human
+    agent reply is followed by more than `inactivity_days` without a customer message (or is at least that old
+    at the horizon) resolves the ticket at that reply; the first customer message of the next stretch reopens it.
+    Event ids name the message that caused them, so they are the same after every rebuild.
+    """
+    is_reply = ((messages.author_role == "agent") & messages.is_public).fill_null(False)
+    is_customer = ((messages.author_role == "customer") & ~is_acknowledgement(messages)).fill_null(False)
+    human = messages.select(
+        "ticket_id", "message_key", "received_at", "from_address", is_reply=is_reply, is_customer=is_customer
+    )
+    human = human.filter(human.is_reply | human.is_customer)
+    # A customer message and a reply stamped with the same instant: the reply answers the message.
+    in_order = ibis.cumulative_window(group_by="ticket_id", order_by=["received_at", "is_reply", "message_key"])
+    human = human.mutate(stretch=human.is_customer.ifelse(1, 0).sum().over(in_order))
+    stretches = human.group_by("ticket_id", "stretch").aggregate(
+        customer_at=human.received_at.min(where=human.is_customer),
+        customer_key=human.message_key.argmin(human.received_at, where=human.is_customer),
+        customer=human.from_address.argmin(human.received_at, where=human.is_customer),
+        reply_at=human.received_at.max(where=human.is_reply),
+        reply_key=human.message_key.argmax(human.received_at, where=human.is_reply),
+        agent=human.from_address.argmax(human.received_at, where=human.is_reply),
+    )
+    following = ibis.window(group_by="ticket_id", order_by="stretch")
+    stretches = stretches.mutate(
+        next_customer_at=stretches.customer_at.lead().over(following),
+        next_customer_key=stretches.customer_key.lead().over(following),
+        next_customer=stretches.customer.lead().over(following),
+    )
+    quiet = inactivity_days * 86400
+    reply_seconds = stretches.reply_at.epoch_seconds()
+    resolved = stretches.reply_at.notnull() & ibis.ifelse(
+        stretches.next_customer_at.isnull(),
+        ibis.literal(horizon, type="timestamp").epoch_seconds() - reply_seconds >= quiet,
+        stretches.next_customer_at.epoch_seconds() - reply_seconds > quiet,
+    )
+    resolutions = stretches.filter(resolved)
+    resolved_rows = resolutions.select(
+        event_id=ibis.literal(f"{INFERRED_SOURCE}:{RESOLVED}:") + resolutions.reply_key,
+        ticket_id=resolutions.ticket_id,
+        occurred_at=resolutions.reply_at,
+        kind=ibis.literal("status"),
+        actor=resolutions.agent,
+        old_value=ibis.literal(OPEN),
+        new_value=ibis.literal(RESOLVED),
+    )
+    reopens = resolutions.filter(resolutions.next_customer_at.notnull())
+    reopen_rows = reopens.select(
+        event_id=ibis.literal(f"{INFERRED_SOURCE}:reopened:") + reopens.next_customer_key,
+        ticket_id=reopens.ticket_id,
+        occurred_at=reopens.next_customer_at,
+        kind=ibis.literal("status"),
+        actor=reopens.next_customer,
+        old_value=ibis.literal(RESOLVED),
+        new_value=ibis.literal(OPEN),
+    )
+    events = resolved_rows.union(reopen_rows)
+    return events.select(*events.columns, inferred=ibis.literal(True), source=ibis.literal(INFERRED_SOURCE)).select(
+        *TICKET_EVENTS.column_names
+    )
+
+
+def write_inferred_events(store: Store, config: Config, messages: Any, horizon: datetime | None) -> int:
+    """Replace the inferred rows of `ticket_events` with a fresh inference; other sources' rows stay."""
+    events = store.table("ticket_events")
+    kept = store.arrow(events.filter(events.source.isnull() | (events.source != INFERRED_SOURCE)))
+    if horizon is None:
+        inferred = TICKET_EVENTS.arrow_schema().empty_table()
+    else:
+        expression = inferred_status_events(messages, horizon, config.resolution.inactivity_days)
+        inferred = store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id"))
+    schema = TICKET_EVENTS.arrow_schema()
+    store.replace_all("ticket_events", pa.concat_tables([kept.cast(schema), inferred.cast(schema)]))
+    return int(inferred.num_rows)
