@@ -30,6 +30,7 @@ from deskpulse.sources.mailbox import RawMessage, read_messages
 from deskpulse.store import Store
 
 BATCH_SIZE = 2000
+REBUILD_MEMORY_LIMIT = "512MB"
 # Below this much input, starting parser processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 _MESSAGE_SCHEMA = MESSAGES.arrow_schema()
@@ -95,7 +96,9 @@ def ingest_paths(
     # Imported only now: it brings Ibis, which the batches above do not need while parser processes run.
     from deskpulse.tickets import rebuild_tickets
 
-    summary.tickets = rebuild_tickets(store, config)
+    # The rebuild reads the whole store; a bounded memory limit keeps an import's footprint flat as stores grow.
+    with store.memory_limit(REBUILD_MEMORY_LIMIT):
+        summary.tickets = rebuild_tickets(store, config)
     finished = datetime.now(UTC)
     summary.seconds = (finished - started).total_seconds()
     _record_run(store, summary, started, finished)

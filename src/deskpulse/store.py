@@ -75,6 +75,15 @@ class Store:
         return self.sql.sql(str(self.ibis.compile(expression))).to_arrow_table()
 
     @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """Run a block under a smaller DuckDB memory limit (it spills to disk beyond it), then reset it."""
+        self.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.execute("RESET memory_limit")
+
+    @contextmanager
     def bulk_import(self) -> Iterator[None]:
         """Settings for a bulk import: a smaller memory limit and one DuckDB thread, so the parser processes
         keep the cores and the memory. (A larger checkpoint threshold would halve the cost of appending, but

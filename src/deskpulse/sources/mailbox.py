@@ -110,13 +110,13 @@ def read_mbox_stream(handle: ReadableBytes, source: str) -> Iterator[RawMessage]
             if not _ENVELOPE.match(line):
                 search_from = candidate + 5
                 continue
-            yield _mbox_message(buffer[start : candidate + 1], source, index, offset + start)
+            yield _mbox_message(buffer, start, candidate + 1, source, index, offset + start)
             index += 1
             start = candidate + 1
             search_from = start + 5
         if eof:
             if start < len(buffer):
-                yield _mbox_message(buffer[start:], source, index, offset + start)
+                yield _mbox_message(buffer, start, len(buffer), source, index, offset + start)
             break
         # keep only the unfinished message in memory
         buffer = buffer[start:]
@@ -125,9 +125,10 @@ def read_mbox_stream(handle: ReadableBytes, source: str) -> Iterator[RawMessage]
         start = 0
 
 
-def _mbox_message(block: bytes, source: str, index: int, byte_offset: int) -> RawMessage:
-    line_end = block.find(b"\n")
-    data = b"" if line_end < 0 else block[line_end + 1 :]
+def _mbox_message(buffer: bytes, start: int, end: int, source: str, index: int, byte_offset: int) -> RawMessage:
+    """The message whose envelope line starts at ``buffer[start]`` and which ends before ``buffer[end]``."""
+    line_end = buffer.find(b"\n", start, end)
+    data = b"" if line_end < 0 else buffer[line_end + 1 : end]  # one copy: the envelope line is left behind
     # The blank line before the next envelope separates messages; it is not part of this one (RFC 4155).
     if data.endswith(b"\n\n"):
         data = data[:-1]
