@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import skip_or_fail
 
+from deskpulse.engines import EngineStore, connect_engine
+
 
 def _postgres_binaries() -> Path | None:
     for candidate in [shutil.which("initdb"), *sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)]:
@@ -73,3 +75,13 @@ def postgres_url() -> Iterator[str]:
             [*as_user, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
         )
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[EngineStore]:
+    """One local Spark session for the whole run: starting one costs about ten seconds."""
+    pytest.importorskip("pyspark", reason="install the spark extra: pip install -e '.[spark]'")
+    if shutil.which("java") is None:
+        skip_or_fail("Spark needs Java 17 (apt-get install openjdk-17-jre-headless)")
+    with connect_engine("spark") as engine:
+        yield engine
