@@ -311,6 +311,7 @@ def demo(
     from deskpulse.demo import prepare_demo
     from deskpulse.ingest import ingest_paths
     from deskpulse.metrics.engine import KpiQuery, compute_kpis
+    from deskpulse.metrics.scorecard import build_scorecard
     from deskpulse.store import Store
 
     settings = _settings(ctx)
@@ -325,13 +326,19 @@ def demo(
             task = progress.add_task("ingest", total=demo_files.summary.messages)
             summary = ingest_paths(store, config, [demo_files.mbox], progress=lambda n: progress.advance(task, n))
         _print_summary(summary)
-        query = KpiQuery(metrics=resolve_metric_ids(None), period="week")
-        console.print(render.kpi_table(compute_kpis(store, config, query), "Scorecard per week"))
-        by_agent = KpiQuery(metrics=resolve_metric_ids(None), period="all", by=["agent"])
-        console.print(render.kpi_table(compute_kpis(store, config, by_agent), "Scorecard per agent"))
-    console.print(
-        f"Explore further: deskpulse --config {demo_files.config} --db {demo_files.db} kpis --by agent --period month"
-    )
+        volume_and_speed = resolve_metric_ids(None)
+        query = KpiQuery(metrics=volume_and_speed, period="week")
+        console.print(render.kpi_table(compute_kpis(store, config, query), "Volume and first response per week"))
+        by_agent = KpiQuery(metrics=volume_and_speed, period="all", by=["agent"])
+        console.print(render.kpi_table(compute_kpis(store, config, by_agent), "Per agent"))
+        card = build_scorecard(store, config)
+        if card.previous_period and any(line.value is None for line in card.lines):
+            # The newest week's resolutions are not known yet (they need `inactivity_days` of quiet).
+            card = build_scorecard(store, config, at=card.previous_period)
+        console.print(render.scorecard_table(card))
+    explore = f"deskpulse --config {demo_files.config} --db {demo_files.db}"
+    console.print(f"Explore further: {explore} kpis --metrics all --period month")
+    console.print(f"                 {explore} progress | scorecard | tickets --sort first_response_time --desc")
 
 
 def _progress() -> Progress:

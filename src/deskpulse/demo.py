@@ -40,6 +40,17 @@ holidays = "DE"
 [resolution]
 inactivity_days = 7
 reopen_window_days = 7
+
+[scorecard]
+# A balanced scorecard: speed beside outcomes, so a faster reply that costs a second reply shows.
+metrics = ["tickets_created", "first_response_time_business", "one_touch_rate", "reopen_rate", "backlog"]
+period = "week"
+
+[scorecard.targets]
+first_response_time_business = { target = "1h", warning = "2h" }
+one_touch_rate = { target = 0.6, warning = 0.5 }
+reopen_rate = { target = 0.05, warning = 0.1 }
+backlog = { target = 60, warning = 100 }
 """
 
 # A Monday in February: the default ten weeks cross the spring DST switch (29 March) and Easter (DE holidays).
