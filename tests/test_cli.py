@@ -318,8 +318,12 @@ def test_demo_generates_imports_and_prints_a_scorecard(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--tickets", "40", "--dir", str(folder)])
 
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
-    assert "Scorecard per week" in result.stdout
-    assert "Scorecard per agent" in result.stdout
+    assert "Volume and first response per week" in result.stdout
+    assert "Per agent" in result.stdout
+    # The balanced scorecard of the demo's config: speed beside outcomes, each with a target status.
+    assert "Scorecard, week 2026-W" in result.stdout
+    for label in ("First response time (business hours)", "One-touch rate", "Reopen rate", "Backlog"):
+        assert label in result.stdout
     assert {p.name for p in folder.iterdir()} >= {"demo.mbox", "deskpulse.toml", "deskpulse.duckdb"}
     # What it imported answers the usual commands.
     store_options = ["--config", str(folder / "deskpulse.toml"), "--db", str(folder / "deskpulse.duckdb")]
