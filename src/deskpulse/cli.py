@@ -205,10 +205,8 @@ def scorecard(
 
     settings = _settings(ctx)
     config = settings.config()
-    if period is Period.all:
-        raise typer.BadParameter("a scorecard compares periods; choose day, week, month, quarter or year")
     with settings.tables() as store:
-        card = build_scorecard(store, config, at=at, period=None if period is None else period.value)
+        card = build_scorecard(store, config, at=at, period=_compared_period(period, "a scorecard"))
     if output is Format.json:
         print(json.dumps(card.as_json(), indent=2, default=str))
         return
@@ -232,11 +230,9 @@ def progress(
 
     settings = _settings(ctx)
     config = settings.config()
-    if period is Period.all:
-        raise typer.BadParameter("progress compares periods; choose day, week, month, quarter or year")
     with settings.tables() as store:
         reports = agent_progress(
-            store, config, period=None if period is None else period.value, at=at, agents=agent or None
+            store, config, period=_compared_period(period, "progress"), at=at, agents=agent or None
         )
     if output is Format.json:
         print(json.dumps([report.as_json() for report in reports], indent=2, default=str))
@@ -365,6 +361,13 @@ def _print_summary(summary: IngestSummary) -> None:
         console.print(f"  [yellow]{reason}[/] at {position}: {detail}", highlight=False)
     if len(summary.problems) > 10:
         console.print("  … more in the quarantine table (SELECT * FROM quarantine)")
+
+
+def _compared_period(period: Period | None, command: str) -> str | None:
+    """A --period for a command that compares one period with the one before; None means the config's."""
+    if period is Period.all:
+        raise typer.BadParameter(f"{command} compares periods; choose day, week, month, quarter or year")
+    return None if period is None else period.value
 
 
 def _date_option(name: str, value: str | None) -> date | None:

@@ -14,6 +14,7 @@ from deskpulse.config import Config
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.engine import KpiQuery, compute_kpis
+from deskpulse.metrics.scorecard import period_and_previous
 from deskpulse.store import Store
 
 
@@ -63,10 +64,7 @@ def agent_progress(
     labels = sorted(by_period)
     if not labels:
         return []
-    if at is not None and at not in by_period:
-        raise UserError(f"no agent data for {period_kind} {at!r}; periods with data: {labels[0]} … {labels[-1]}")
-    current = at or labels[-1]
-    previous = labels[labels.index(current) - 1] if labels.index(current) > 0 else None
+    current, previous = period_and_previous(labels, at, period_kind, "agent data")
     team = by_period[current]
     wanted = agents if agents is not None else sorted(team)
     unknown = [a for a in wanted if a not in team]

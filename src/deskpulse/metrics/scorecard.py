@@ -77,6 +77,17 @@ def target_status(better: str, value: float | None, target: Target | None) -> st
     return OFF_TARGET
 
 
+def period_and_previous(
+    labels: list[str], at: str | None, period_kind: str, what: str = "data"
+) -> tuple[str, str | None]:
+    """The period to show (``at``, or the latest of the sorted, non-empty ``labels``) and the one before it."""
+    if at is not None and at not in labels:
+        raise UserError(f"no {what} for {period_kind} {at!r}; periods with data: {labels[0]} … {labels[-1]}")
+    current = at or labels[-1]
+    index = labels.index(current)
+    return current, labels[index - 1] if index > 0 else None
+
+
 def build_scorecard(store: Store, config: Config, *, at: str | None = None, period: str | None = None) -> Scorecard:
     """The scorecard for period ``at`` (a label such as '2026-03' or '2026-W09'), by default the latest one."""
     settings = config.scorecard
@@ -92,11 +103,7 @@ def build_scorecard(store: Store, config: Config, *, at: str | None = None, peri
         )
     if not labels:
         return scorecard
-    if at is not None and at not in rows:
-        raise UserError(f"no data for {period_kind} {at!r}; periods with data: {labels[0]} … {labels[-1]}")
-    current = at or labels[-1]
-    index = labels.index(current)
-    previous = labels[index - 1] if index > 0 else None
+    current, previous = period_and_previous(labels, at, period_kind)
     scorecard.period, scorecard.previous_period = current, previous
     for metric_id in settings.metrics:
         result_now = rows[current][metric_id]
