@@ -161,9 +161,17 @@ def test_the_readme_error_example_is_what_users_get() -> None:
 def test_load_config_reads_the_file_and_remembers_where_it_came_from(tmp_path: Path) -> None:
     path = tmp_path / "deskpulse.toml"
     path.write_text(readme_config(), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"files\.agents: .*agents\.csv does not exist"):
+        load_config(path)
+    # The input files are found beside the config file; an agent the agents file lists is an agent.
+    (tmp_path / "agents.csv").write_text("address,name,team\nzoe@contractor.test,Zoe,Tier 2\n", encoding="utf-8")
+    for name in ("schedules.csv", "costs.csv", "sla.toml"):
+        (tmp_path / name).touch()
     config = load_config(path)
     assert config.source == path
     assert config.helpdesk.support_addresses == ("help@acme.test",)
+    assert config.files.agents == tmp_path / "agents.csv"
+    assert config.helpdesk.agent_addresses == ("zoe@contractor.test",)
 
 
 def test_without_a_path_the_current_directory_config_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,6 +55,45 @@ class BusinessHoursConfig:
 class ResolutionConfig:
     inactivity_days: int = 7
     reopen_window_days: int = 7
+    cohort_days: int = 7
+
+
+# The files a user provides for what a mailbox cannot tell (docs/inputs.md describes each format).
+INPUT_FILES = ("agents", "schedules", "costs", "sla")
+
+
+@dataclass(frozen=True)
+class FilesConfig:
+    """Paths of the user's input files, relative to the config file; None when not given."""
+
+    agents: Path | None = None
+    schedules: Path | None = None
+    costs: Path | None = None
+    sla: Path | None = None
+
+
+@dataclass(frozen=True)
+class EscalationConfig:
+    """What counts as a tier escalation: a tag, a move to a group (queue), or mail to an escalation address."""
+
+    tags: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GuardrailsConfig:
+    """Bands outside which a number is flagged, and the sample below which a survey score is inconclusive."""
+
+    utilization_low: float = 0.70
+    utilization_high: float = 0.80
+    burnout_above: float = 0.85
+    min_survey_answers: int = 30
+
+
+@dataclass(frozen=True)
+class CostsConfig:
+    currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -93,6 +132,10 @@ class Config:
     resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
     threading: ThreadingConfig = field(default_factory=ThreadingConfig)
     scorecard: ScorecardConfig = field(default_factory=ScorecardConfig)
+    files: FilesConfig = field(default_factory=FilesConfig)
+    escalation: EscalationConfig = field(default_factory=EscalationConfig)
+    guardrails: GuardrailsConfig = field(default_factory=GuardrailsConfig)
+    costs: CostsConfig = field(default_factory=CostsConfig)
     source: Path | None = None
 
     @property
@@ -117,7 +160,29 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
-    return replace(parse_config(data), source=path)
+    return resolve_files(replace(parse_config(data), source=path))
+
+
+def resolve_files(config: Config) -> Config:
+    """Input file paths made relative to the config file's folder, each checked to exist."""
+    base = config.source.parent if config.source is not None else Path.cwd()
+    resolved = {}
+    for name in INPUT_FILES:
+        path = getattr(config.files, name)
+        if path is None:
+            continue
+        full = path if path.is_absolute() else base / path
+        if not full.is_file():
+            raise ConfigError(f"files.{name}: {full} does not exist")
+        resolved[name] = full
+    config = replace(config, files=replace(config.files, **resolved))
+    if config.files.agents is not None:
+        from deskpulse.inputs.agents import read_agents  # the agents file names agents, as agent_addresses does
+
+        listed = tuple(agent.address for agent in read_agents(config.files.agents))
+        addresses = tuple(dict.fromkeys((*config.helpdesk.agent_addresses, *listed)))
+        config = replace(config, helpdesk=replace(config.helpdesk, agent_addresses=addresses))
+    return config
 
 
 def parse_config(data: Mapping[str, Any]) -> Config:
@@ -128,6 +193,10 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         "resolution": _parse_resolution,
         "threading": _parse_threading,
         "scorecard": _parse_scorecard,
+        "files": _parse_files,
+        "escalation": _parse_escalation,
+        "guardrails": _parse_guardrails,
+        "costs": _parse_costs,
     }
     parsed: dict[str, Any] = {}
     for name, value in data.items():
@@ -246,11 +315,71 @@ def _parse_business_hours(values: Mapping[str, Any]) -> BusinessHoursConfig:
 
 
 def _parse_resolution(values: Mapping[str, Any]) -> ResolutionConfig:
-    _check_keys("resolution", values, ("inactivity_days", "reopen_window_days"))
+    _check_keys("resolution", values, ("inactivity_days", "reopen_window_days", "cohort_days"))
     return ResolutionConfig(
         inactivity_days=_positive_int("resolution", "inactivity_days", values.get("inactivity_days", 7)),
         reopen_window_days=_positive_int("resolution", "reopen_window_days", values.get("reopen_window_days", 7)),
+        cohort_days=_positive_int("resolution", "cohort_days", values.get("cohort_days", 7)),
     )
+
+
+def _parse_files(values: Mapping[str, Any]) -> FilesConfig:
+    _check_keys("files", values, INPUT_FILES)
+    paths = {}
+    for name, value in values.items():
+        text = _typed("files", name, value, str, "a file path")
+        if not text.strip():
+            raise ConfigError(f"files.{name} must be a file path, got an empty string")
+        paths[name] = Path(text.strip()).expanduser()
+    return FilesConfig(**paths)
+
+
+def _parse_escalation(values: Mapping[str, Any]) -> EscalationConfig:
+    _check_keys("escalation", values, ("tags", "groups", "addresses"))
+    tags = _string_list("escalation", "tags", values.get("tags", []))
+    groups = _string_list("escalation", "groups", values.get("groups", []))
+    addresses = _string_list("escalation", "addresses", values.get("addresses", []))
+    for address in addresses:
+        if "@" not in address:
+            raise ConfigError(f"escalation.addresses: {address!r} is not an e-mail address")
+    return EscalationConfig(tags, groups, addresses)
+
+
+def _share(section: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{section}.{key} must be a share between 0 and 1 (0.8 = 80 %), got {value!r}")
+    return float(value)
+
+
+def _parse_guardrails(values: Mapping[str, Any]) -> GuardrailsConfig:
+    known = ("utilization_low", "utilization_high", "burnout_above", "min_survey_answers")
+    _check_keys("guardrails", values, known)
+    defaults = GuardrailsConfig()
+    low = _share("guardrails", "utilization_low", values.get("utilization_low", defaults.utilization_low))
+    high = _share("guardrails", "utilization_high", values.get("utilization_high", defaults.utilization_high))
+    burnout = _share("guardrails", "burnout_above", values.get("burnout_above", defaults.burnout_above))
+    if not low < high <= burnout:
+        raise ConfigError(
+            f"guardrails: expected utilization_low < utilization_high <= burnout_above, got {low}, {high} and {burnout}"
+        )
+    minimum = _typed(
+        "guardrails",
+        "min_survey_answers",
+        values.get("min_survey_answers", defaults.min_survey_answers),
+        int,
+        "a whole number of answers",
+    )
+    if minimum < 1:
+        raise ConfigError(f"guardrails.min_survey_answers must be at least 1, got {minimum}")
+    return GuardrailsConfig(low, high, burnout, minimum)
+
+
+def _parse_costs(values: Mapping[str, Any]) -> CostsConfig:
+    _check_keys("costs", values, ("currency",))
+    currency = _typed("costs", "currency", values.get("currency", "USD"), str, "a currency code such as 'EUR'")
+    if not re.fullmatch(r"[A-Z]{3}", currency.strip().upper()):
+        raise ConfigError(f"costs.currency must be a three-letter currency code such as 'EUR', got {currency!r}")
+    return CostsConfig(currency.strip().upper())
 
 
 def _parse_threading(values: Mapping[str, Any]) -> ThreadingConfig:

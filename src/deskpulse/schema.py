@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,11 @@ TICKETS = TableDef(
         ),
         C("priority", "VARCHAR", "Priority when the source has one"),
         C("category", "VARCHAR", "Hierarchical category such as `Billing > Refund Request`"),
+        C(
+            "organisation",
+            "VARCHAR",
+            "The customer's organisation: the source's own, else the domain of the requester's address",
+        ),
         C("assignee", "VARCHAR", "Agent currently assigned (source) or the agent of the latest human reply"),
         C("merged_into", "VARCHAR", "ticket_id this ticket was merged into; it then counts nowhere"),
         C(
@@ -188,6 +193,16 @@ TICKET_EVENTS = TableDef(
         C("new_value", "VARCHAR", "Value after"),
         C("inferred", "BOOLEAN", "True when deskpulse inferred the event rather than reading it"),
         C("source", "VARCHAR", "Where the event came from"),
+    ),
+)
+
+TICKET_TAGS = TableDef(
+    "ticket_tags",
+    "Tags on tickets, one row per ticket and tag: a help desk's own tags, or the tags rules give mail.",
+    (
+        C("ticket_id", "VARCHAR", "The ticket", primary_key=True),
+        C("tag", "VARCHAR", "The tag, as the source spells it", primary_key=True),
+        C("source", "VARCHAR", "Where the tag came from"),
     ),
 )
 
@@ -280,6 +295,7 @@ TABLES: tuple[TableDef, ...] = (
     MESSAGE_THREADS,
     TICKETS,
     TICKET_EVENTS,
+    TICKET_TAGS,
     AGENTS,
     SURVEYS,
     TIME_ENTRIES,

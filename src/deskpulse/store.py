@@ -120,6 +120,16 @@ class Store:
             )
         for table in TABLES:
             self.execute(table.ddl())
+            # Schema changes so far only add columns: an older store gains them (null until the next rebuild).
+            present = {
+                name
+                for (name,) in self.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table.name]
+                )
+            }
+            for column in table.columns:
+                if column.name not in present:
+                    self.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
         self.execute("DELETE FROM meta WHERE key = 'schema_version'")
         self.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 

@@ -155,11 +155,27 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Ta
         resolution_inferred=resolved & per_ticket.last_resolution_inferred.fill_null(False),
         priority=ibis.null("string"),
         category=ibis.null("string"),
+        organisation=_organisation(per_ticket.requester),
         assignee=per_ticket.assignee,
         merged_into=ibis.null("string"),
         excluded_reason=ibis.ifelse(per_ticket.human_messages == 0, "automation_only", ibis.null("string")),
     )
     return store.arrow(result.order_by("created_at", "ticket_id"))
+
+
+# Mail providers whose users share a domain but no organisation.
+FREEMAIL_DOMAINS = (
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "yahoo.de", "yahoo.fr", "ymail.com", "hotmail.com",
+    "hotmail.co.uk", "hotmail.de", "hotmail.fr", "outlook.com", "live.com", "msn.com", "icloud.com", "me.com",
+    "mac.com", "aol.com", "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de", "proton.me", "protonmail.com",
+    "mail.ru", "yandex.ru", "qq.com", "163.com", "126.com", "free.fr", "orange.fr", "laposte.net", "zoho.com",
+)  # fmt: skip
+
+
+def _organisation(address: Any) -> Any:
+    """A mailbox knows no organisations: the requester's domain stands for one, except a mail provider's."""
+    domain = address.re_extract(r"@([^@>]+)$", 1).lower().nullif("")
+    return domain.isin(FREEMAIL_DOMAINS).ifelse(ibis.null("string"), domain)
 
 
 def _rebuild_agents(store: Store, config: Config) -> None:

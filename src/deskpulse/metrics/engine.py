@@ -7,10 +7,12 @@ follows the JSON contract of spec §4.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from math import sqrt
 from typing import Any
+
+import ibis
 
 from deskpulse.calendar import with_local_period
 from deskpulse.config import Config
@@ -18,12 +20,15 @@ from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.facts import Calendar, build_calendar, ticket_facts
 from deskpulse.metrics.families import FACT_TABLES
-from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, RATIO, Metric
+from deskpulse.metrics.metric import COUNT, DURATION, MEAN, RATE, RATIO, SHARE, Metric
 from deskpulse.store import Store
 
 PERIODS = ("day", "week", "month", "quarter", "year", "all")
-# --by NAME groups by the fact table column of the same name; every fact table has these columns.
-DIMENSIONS = {"agent": "agent", "mailbox": "mailbox"}
+# What --by and --filter accept. `agent` and `mailbox` are columns of every fact table (the agent a fact is
+# credited to); `team` is that agent's team; the others belong to the fact's ticket. A ticket with several
+# tags counts once under each of them.
+DIMENSIONS = ("agent", "team", "mailbox", "category", "priority", "tag", "organisation")
+TICKET_DIMENSIONS = ("category", "priority", "organisation")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class KpiQuery:
     by: list[str] = field(default_factory=list)
     since: date | None = None
     until: date | None = None
+    # Keep only facts whose dimension holds one of the values, e.g. {"priority": ("urgent", "high")}.
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
@@ -40,6 +47,26 @@ class KpiQuery:
         for dim in self.by:
             if dim not in DIMENSIONS:
                 raise UserError(f"cannot group by {dim!r}; use one of {', '.join(DIMENSIONS)}")
+        for dim, values in self.filters.items():
+            if dim not in DIMENSIONS:
+                raise UserError(f"cannot filter by {dim!r}; use one of {', '.join(DIMENSIONS)}")
+            if not values:
+                raise UserError(f"the filter on {dim} names no value")
+
+
+def parse_filters(texts: list[str]) -> dict[str, tuple[str, ...]]:
+    """``["priority=urgent,high", "team=Billing"]`` → {"priority": ("urgent", "high"), "team": ("Billing",)}."""
+    filters: dict[str, tuple[str, ...]] = {}
+    for text in texts:
+        name, sep, values = text.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UserError(f"a filter reads DIMENSION=VALUE[,VALUE…], such as priority=urgent; got {text!r}")
+        if name not in DIMENSIONS:
+            raise UserError(f"cannot filter by {name!r}; use one of {', '.join(DIMENSIONS)}")
+        parts = tuple(v.strip() for v in values.split(",") if v.strip())
+        filters[name] = filters.get(name, ()) + parts
+    return filters
 
 
 @dataclass
@@ -61,6 +88,7 @@ class KpiResult:
 def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     calendar = build_calendar(store, config)
     tables = fact_tables(store, calendar)
+    dimensions = _dimension_tables(store, config, [*query.by, *query.filters])
     group_by = ([] if query.period == "all" else ["period"]) + list(query.by)
     keys = [*(["period"] if "period" in group_by else []), *(f"_{d}" for d in query.by)]
     requested = [METRICS[m] for m in query.metrics]
@@ -80,7 +108,7 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     cached = {source: tables[source].cache() for source in set(sources) if sources.count(source) > 1}
     try:
         for (source, bucket), wanted in passes.items():
-            table = _bucketed(cached.get(source, tables[source]), bucket, calendar, query)
+            table = _bucketed(cached.get(source, tables[source]), bucket, calendar, query, dimensions)
             aggregates: dict[str, Any] = {}
             for role, metric in wanted.values():
                 aggregates.update(_open_aggregates(table, metric) if role == "open" else _aggregates(table, metric))
@@ -110,6 +138,8 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
             value = row.pop(metric.id, None) or _empty(metric)
             if metric.kind == DURATION:
                 value["open"] = row.pop(f"_{metric.id}__open", 0)
+            if metric.survey_sample:
+                value["inconclusive"] = value["n"] < config.guardrails.min_survey_answers
             results[metric.id] = value
         # Group columns first, then the metrics in the order asked for; inputs nobody asked for are dropped.
         shaped = {k: v for k, v in row.items() if not k.startswith("_")}
@@ -166,8 +196,57 @@ def fact_tables(store: Store, calendar: Calendar) -> dict[str, Any]:
     return tables
 
 
-def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuery) -> Any:
+def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> dict[str, Any]:
+    """The lookup tables the wanted dimensions need: ticket attributes, tags, agents' teams."""
+    tables: dict[str, Any] = {}
+    if set(wanted) & set(TICKET_DIMENSIONS):
+        tickets = store.table("tickets")
+        tables["ticket"] = tickets.select(
+            _ticket_id=tickets.ticket_id, **{f"_dim_{d}": tickets[d] for d in TICKET_DIMENSIONS}
+        )
+    if "tag" in wanted:
+        tags = store.table("ticket_tags")
+        tables["tag"] = tags.select(_tag_ticket_id=tags.ticket_id, _dim_tag=tags.tag).distinct()
+    if "team" in wanted:
+        from deskpulse.inputs.agents import agent_teams
+
+        teams = agent_teams(store, config)
+        tables["team"] = teams.select(_team_agent=teams.agent, _dim_team=teams.team)
+    return tables
+
+
+def _with_dimensions(table: Any, dimensions: dict[str, Any], wanted: list[str]) -> Any:
+    """``table`` with a ``_dim_<name>`` column for each wanted dimension (null where the fact has none)."""
+    columns = set(table.columns)
+    out = table.mutate(**{f"_dim_{d}": table[d] for d in ("agent", "mailbox") if d in wanted})
+    if "ticket" in dimensions:
+        if "ticket_id" in columns:
+            out = out.left_join(dimensions["ticket"], out.ticket_id == dimensions["ticket"]._ticket_id)
+            out = out.drop("_ticket_id")
+        else:
+            out = out.mutate(**{f"_dim_{d}": ibis.null("string") for d in TICKET_DIMENSIONS})
+    if "tag" in dimensions:
+        if "ticket_id" in columns:
+            out = out.left_join(dimensions["tag"], out.ticket_id == dimensions["tag"]._tag_ticket_id)
+            out = out.drop("_tag_ticket_id")
+        else:
+            out = out.mutate(_dim_tag=ibis.null("string"))
+    if "team" in dimensions:
+        if "agent" in columns:
+            out = out.left_join(dimensions["team"], out.agent == dimensions["team"]._team_agent)
+            out = out.drop("_team_agent")
+        else:
+            out = out.mutate(_dim_team=ibis.null("string"))
+    return out
+
+
+def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuery, dimensions: dict[str, Any]) -> Any:
     table = facts.filter(facts[bucket_column].notnull())
+    wanted = [*query.by, *query.filters]
+    if wanted:
+        table = _with_dimensions(table, dimensions, wanted)
+        for dim, values in query.filters.items():
+            table = table.filter(table[f"_dim_{dim}"].isin(values))
     table = with_local_period(table, bucket_column, calendar.days, query.period, "period")
     if query.since or query.until:
         table = with_local_period(table, bucket_column, calendar.days, "day", "_day")
@@ -175,7 +254,7 @@ def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuer
             table = table.filter(table._day >= query.since.isoformat())
         if query.until:
             table = table.filter(table._day <= query.until.isoformat())
-    return table.mutate(**{f"_{d}": table[DIMENSIONS[d]] for d in query.by})
+    return table.mutate(**{f"_{d}": table[f"_dim_{d}"] for d in query.by})
 
 
 def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
@@ -184,6 +263,33 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
 
 def _aggregates(t: Any, metric: Metric) -> dict[str, Any]:
     """The Ibis aggregates of one metric over a bucketed fact table, named `<id>__<stat>`."""
+    out = _plain_aggregates(t, metric)
+    for part in _breakdown_parts(metric):
+        out.update(_plain_aggregates(t, part))
+    population = metric.population(t) if metric.population is not None else None
+    for column in metric.sums:
+        summed = t[column].cast("float64")
+        out[f"{metric.id}__sum_{column}"] = summed.sum() if population is None else summed.sum(where=population)
+    return out
+
+
+def _breakdown_parts(metric: Metric) -> list[Metric]:
+    """One metric per label of the breakdown: the same aggregate over the rows holding that label."""
+    if metric.breakdown is None:
+        return []
+    column, labels = metric.breakdown
+    parts = []
+    for index, label in enumerate(labels):
+
+        def population(t: Any, label: str = label) -> Any:
+            holds = (t[column] == label).fill_null(False)
+            return holds if metric.population is None else metric.population(t) & holds
+
+        parts.append(replace(metric, id=f"{metric.id}__b{index}", population=population, breakdown=None, sums=()))
+    return parts
+
+
+def _plain_aggregates(t: Any, metric: Metric) -> dict[str, Any]:
     population = metric.population(t) if metric.population is not None else None
     name = metric.id
     if metric.kind == COUNT:
@@ -195,7 +301,7 @@ def _aggregates(t: Any, metric: Metric) -> dict[str, Any]:
         return out
     if metric.kind in (DURATION, MEAN):
         assert isinstance(metric.value, str), f"{name}: value must name a column"
-        column = t[metric.value]
+        column = t[metric.value].cast("float64")  # PostgreSQL would average integers into numerics
         if population is not None:
             column = population.ifelse(column, None)
         out = {f"{name}__n": column.count(), f"{name}__mean": column.mean()}
@@ -209,6 +315,15 @@ def _aggregates(t: Any, metric: Metric) -> dict[str, Any]:
         if population is not None:
             return {f"{name}__n": population.sum(), f"{name}__hits": (population & hit).sum()}
         return {f"{name}__n": t.count(), f"{name}__hits": hit.sum()}
+    if metric.kind == SHARE:
+        assert isinstance(metric.value, str) and metric.per is not None, f"{name}: value and per name columns"
+        numerator, denominator = t[metric.value].cast("float64"), t[metric.per].cast("float64")
+        counted = denominator.notnull() if population is None else population & denominator.notnull()
+        return {
+            f"{name}__n": counted.sum(),
+            f"{name}__num": numerator.sum(where=counted),
+            f"{name}__den": denominator.sum(where=counted),
+        }
     raise ValueError(f"{name}: unknown kind {metric.kind}")
 
 
@@ -219,6 +334,18 @@ def _open_aggregates(t: Any, metric: Metric) -> dict[str, Any]:
 
 def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
     """One metric's JSON object (spec §4) from an aggregated record."""
+    shaped = _plain_shape(metric, r)
+    for column in metric.sums:
+        total = r[f"{metric.id}__sum_{column}"]
+        shaped[column] = None if total is None else float(total)
+    if metric.breakdown is not None:
+        labels = metric.breakdown[1]
+        parts = _breakdown_parts(metric)
+        shaped[metric.breakdown_key] = {label: _plain_shape(part, r) for label, part in zip(labels, parts, strict=True)}
+    return shaped
+
+
+def _plain_shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
     name = metric.id
     n = int(r[f"{name}__n"] or 0)
     if n == 0:
@@ -241,6 +368,10 @@ def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
         }
     if metric.kind == MEAN:
         return {"value": r[f"{name}__mean"], "n": n}
+    if metric.kind == SHARE:
+        numerator, denominator = r[f"{name}__num"], r[f"{name}__den"]
+        value = float(numerator or 0) / float(denominator) if denominator else None
+        return {"value": value, "n": n}
     hits = int(r[f"{name}__hits"] or 0)
     low, high = wilson_interval(hits, n)
     return {"value": hits / n, "n": n, "ci_low": low, "ci_high": high}
@@ -248,6 +379,18 @@ def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
 
 def _empty(metric: Metric) -> dict[str, Any]:
     """A metric with no population: ``"value": null, "n": 0`` (spec §4), even for counts."""
+    empty = _plain_empty(metric)
+    for column in metric.sums:
+        empty[column] = None
+    if metric.breakdown is not None:
+        labels = metric.breakdown[1]
+        empty[metric.breakdown_key] = {
+            label: _plain_empty(part) for label, part in zip(labels, _breakdown_parts(metric), strict=True)
+        }
+    return empty
+
+
+def _plain_empty(metric: Metric) -> dict[str, Any]:
     if metric.kind == DURATION:
         return {"value": None, "median": None, "p90": None, "mean": None, "n": 0, "open": 0}
     empty: dict[str, Any] = {"value": None, "n": 0}

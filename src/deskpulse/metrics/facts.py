@@ -16,7 +16,7 @@ from deskpulse.calendar import business_intervals, calendar_days, calendar_range
 from deskpulse.config import Config, ResolutionConfig
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import TICKET_SORTS
-from deskpulse.metrics.episodes import COHORT_DAYS, DAY_SECONDS, resolution_summary
+from deskpulse.metrics.episodes import DAY_SECONDS, resolution_summary
 from deskpulse.store import Store
 from deskpulse.tickets import threaded_messages
 
@@ -30,6 +30,7 @@ class Calendar:
     days: Any
     horizon: datetime | None
     resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
+    config: Config = field(default_factory=Config)  # the rest of the settings, for families that need them
 
 
 def build_calendar(store: Store, config: Config) -> Calendar:
@@ -48,7 +49,7 @@ def build_calendar(store: Store, config: Config) -> Calendar:
         "deskpulse_business_intervals", business_intervals(config.business_hours, first_day, last_day)
     )
     days = store.register("deskpulse_calendar_days", calendar_days(config.helpdesk.timezone, first_day, last_day))
-    return Calendar(intervals, days, horizon, config.resolution)
+    return Calendar(intervals, days, horizon, config.resolution, config)
 
 
 def seconds_between(start: Any, stop: Any) -> Any:
@@ -118,8 +119,9 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
     resolved_now = facts.status == "resolved"
     # The cohort of a ticket is judged once its window has passed, and the quiet period that infers a
     # resolution after it: before that, a "not yet" could still turn into a "yes".
-    cohort_seconds = COHORT_DAYS * DAY_SECONDS
-    judged_after = (COHORT_DAYS + calendar.resolution.inactivity_days) * DAY_SECONDS
+    cohort_days = calendar.resolution.cohort_days
+    cohort_seconds = cohort_days * DAY_SECONDS
+    judged_after = (cohort_days + calendar.resolution.inactivity_days) * DAY_SECONDS
     judged = seconds_between(facts.created_at, horizon) >= judged_after
     return facts.select(
         *(c for c in facts.columns if not c.startswith("_clock") and c != "settled_replies"),

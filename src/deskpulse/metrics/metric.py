@@ -18,6 +18,7 @@ RATE = "rate"  # share of the population for which `value` (a predicate) holds; 
 MEAN = "mean"  # mean of a number per row in `value`, such as replies per resolved ticket
 RATIO = "ratio"  # `of[0]` ÷ `of[1]`, two other metrics' values in the same row (placed by different events)
 DIFFERENCE = "difference"  # `of[0]` − `of[1]`, likewise
+SHARE = "share"  # sum of column `value` ÷ sum of column `per` over the population, such as handled ÷ paid seconds
 
 Predicate = Callable[[Any], Any]  # fact table → boolean column
 
@@ -39,6 +40,14 @@ class Metric:
     of: tuple[str, str] | None = None  # RATIO, DIFFERENCE: the ids of the two metrics combined
     short: str = ""  # a column header for narrow tables; the label when empty
     unit_name: str = ""  # the unit, when not the kind's default
+    per: str | None = None  # SHARE: the column summed for the denominator
+    # A breakdown of the result by a column's values: the result gains `breakdown_key` → {label: sub-result},
+    # each sub-result computed like the metric over the rows whose column holds that label.
+    breakdown: tuple[str, tuple[str, ...]] | None = None
+    breakdown_key: str = ""
+    sums: tuple[str, ...] = ()  # columns summed over the population and reported as `<column>` beside the value
+    # A survey score: the result says `"inconclusive": true` below `guardrails.min_survey_answers` answers.
+    survey_sample: bool = False
 
     @property
     def header(self) -> str:
@@ -48,7 +57,14 @@ class Metric:
     def unit(self) -> str:
         if self.unit_name:
             return self.unit_name
-        units = {COUNT: "tickets", DURATION: "seconds", RATE: "ratio", MEAN: "per ticket", RATIO: "ratio"}
+        units = {
+            COUNT: "tickets",
+            DURATION: "seconds",
+            RATE: "ratio",
+            MEAN: "per ticket",
+            RATIO: "ratio",
+            SHARE: "ratio",
+        }
         return units.get(self.kind, "tickets")
 
     @property

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from deskpulse.metrics.families import resolution, responses, volume
+from deskpulse.metrics.families import handoffs, resolution, responses, sla, surveys, volume, work
 from deskpulse.metrics.metric import Metric
 
 FactBuilder = Callable[[Any, Any, Any], Any]  # (store, calendar, ticket facts) → Ibis table
 
-FAMILIES = (volume, responses, resolution)
+FAMILIES = (volume, responses, resolution, handoffs, work, surveys, sla)
 
 METRICS: tuple[Metric, ...] = tuple(metric for family in FAMILIES for metric in family.METRICS)
 FACT_TABLES: dict[str, FactBuilder] = {

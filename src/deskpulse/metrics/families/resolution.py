@@ -344,18 +344,18 @@ RESOLUTION_RATE = Metric(
 
 RESOLUTION_RATE_COHORT = Metric(
     "resolution_rate_cohort",
-    "Resolution rate (7-day cohort)",
+    "Resolution rate (cohort)",
     RATE,
     "higher",
-    f"Of the tickets created in the period, the share first resolved within {COHORT_DAYS} days of creation. A "
-    f"ticket counts once its {COHORT_DAYS} days and the `inactivity_days` that infer a resolution have passed "
-    "by the store's newest message; younger ones are left out, not counted as unresolved. Per agent: the first "
-    "replier, as for tickets_created.",
+    f"Of the tickets created in the period, the share first resolved within `cohort_days` (default {COHORT_DAYS}) "
+    "days of creation. A ticket counts once its cohort days and the `inactivity_days` that infer a resolution "
+    "have passed by the store's newest message; younger ones are left out, not counted as unresolved. Per "
+    "agent: the first replier, as for tickets_created.",
     source="tickets",
     bucket="created_at",
     population=lambda t: t.resolved_within_cohort.notnull(),
     value=lambda t: t.resolved_within_cohort,
-    short="Resolved ≤7d",
+    short="Resolved in cohort",
 )
 
 REOPEN_RATE = Metric(
