@@ -56,7 +56,17 @@ class Period(StrEnum):
 
 class Dimension(StrEnum):
     agent = "agent"
+    team = "team"
     mailbox = "mailbox"
+    category = "category"
+    priority = "priority"
+    tag = "tag"
+    organisation = "organisation"
+
+
+class LoadKind(StrEnum):
+    time_entries = "time-entries"
+    surveys = "surveys"
 
 
 class SummaryFormat(StrEnum):
@@ -156,10 +166,46 @@ def ingest(
 
 
 @app.command()
+def load(
+    ctx: typer.Context,
+    kind: Annotated[LoadKind, typer.Argument(help="What the file holds: time-entries or surveys.")],
+    path: Annotated[Path, typer.Argument(help="The CSV file (formats: docs/inputs.md).")],
+) -> None:
+    """Load tracked work (time entries) or survey answers from a CSV file. Loading it again adds nothing."""
+    from deskpulse.store import Store
+
+    settings = _settings(ctx)
+    config = settings.config()
+    timezone = config.helpdesk.timezone
+    with Store.open(settings.db) as store:
+        if kind is LoadKind.time_entries:
+            from deskpulse.inputs.time_entries import load_time_entries
+
+            added = load_time_entries(store, path, timezone)
+        else:
+            from deskpulse.inputs.surveys import load_surveys
+
+            added = load_surveys(store, path, timezone)
+    console.print(f"{path}: {added:,} new {kind.value.replace('-', ' ')} stored")
+
+
+@app.command()
 def kpis(
     ctx: typer.Context,
     period: Annotated[Period, typer.Option(help="Bucket by local period (reporting timezone).")] = Period.month,
-    by: Annotated[list[Dimension] | None, typer.Option("--by", help="Group by agent or mailbox (repeatable).")] = None,
+    by: Annotated[
+        list[Dimension] | None,
+        typer.Option(
+            "--by", help="Group by agent, team, mailbox, category, priority, tag or organisation (repeatable)."
+        ),
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="Keep only DIMENSION=VALUE[,VALUE…], e.g. priority=urgent,high or team=Billing (repeatable).",
+        ),
+    ] = None,
     metrics: Annotated[
         str | None, typer.Option(help="Comma-separated metric ids, or 'all'. Default: the scorecard.")
     ] = None,
@@ -167,8 +213,9 @@ def kpis(
     until: Annotated[str | None, typer.Option(help="Last local day included (YYYY-MM-DD).")] = None,
     output: Annotated[Format, typer.Option("--format", help="table, json (spec §4) or csv.")] = Format.table,
 ) -> None:
-    """Ticket volume and response times per period, agent or mailbox."""
-    from deskpulse.metrics.engine import KpiQuery, compute_kpis
+    """Any KPI of docs/metrics.md per period, grouped and filtered by agent, team, mailbox, category, priority,
+    tag or organisation."""
+    from deskpulse.metrics.engine import KpiQuery, compute_kpis, parse_filters
 
     settings = _settings(ctx)
     config = settings.config()
@@ -178,6 +225,7 @@ def kpis(
         by=[d.value for d in by or []],
         since=_date_option("--since", since),
         until=_date_option("--until", until),
+        filters=parse_filters(filters or []),
     )
     with settings.tables() as store:
         result = compute_kpis(store, config, query)
@@ -211,7 +259,7 @@ def scorecard(
         print(json.dumps(card.as_json(), indent=2, default=str))
         return
     console.print(render.scorecard_table(card))
-    for warning in card.warnings:
+    for warning in [*card.warnings, *(g.message for g in card.guardrails)]:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 

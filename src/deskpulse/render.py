@@ -64,7 +64,7 @@ def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
                     str(value["open"]),
                 ]
             else:
-                cells.append("–" if value["value"] is None else str(value["value"]))
+                cells.append(_number(value["value"]) + (" (inconclusive)" if value.get("inconclusive") else ""))
         table.add_row(*cells)
     return table
 
@@ -83,7 +83,7 @@ def scorecard_table(scorecard: Scorecard) -> Table:
             show(line.value),
             str(line.n),
             "–" if line.target is None else show(line.target.target),
-            _STATUS_STYLE.get(line.status or "", "–"),
+            "[yellow]inconclusive[/]" if line.detail.get("inconclusive") else _STATUS_STYLE.get(line.status or "", "–"),
             delta,
         )
     return table
@@ -127,19 +127,28 @@ def kpi_json(result: KpiResult) -> str:
 def kpi_csv(result: KpiResult) -> str:
     """One line per row; each metric field becomes a column named ``metric.field``."""
     header = list(result.group_by)
-    for metric_id in result.metrics:
-        fields = ["value", "median", "p90", "mean", "n", "open"] if METRICS[metric_id].kind == DURATION else None
-        if fields is None:
-            fields = list(result.rows[0][metric_id]) if result.rows else ["value", "n"]
-        header += [f"{metric_id}.{f}" for f in fields]
     records = []
     for row in result.rows:
         record = {c: row.get(c) for c in result.group_by}
         for metric_id in result.metrics:
-            for name, value in row[metric_id].items():
-                record[f"{metric_id}.{name}"] = value
+            record.update(_flattened(metric_id, row[metric_id]))
         records.append(record)
+    for metric_id in result.metrics:
+        # Every row of a metric has the same fields (an empty result lists them too), so the first row's will do.
+        fields = list(_flattened(metric_id, result.rows[0][metric_id])) if result.rows else [f"{metric_id}.value"]
+        header += fields
     return records_csv(header, records)
+
+
+def _flattened(prefix: str, value: dict[str, Any]) -> dict[str, Any]:
+    """{"value": 1, "by_target": {"first_reply": {"value": 1}}} → {"p.value": 1, "p.by_target.first_reply.value": 1}."""
+    flat: dict[str, Any] = {}
+    for name, item in value.items():
+        if isinstance(item, dict):
+            flat.update(_flattened(f"{prefix}.{name}", item))
+        else:
+            flat[f"{prefix}.{name}"] = item
+    return flat
 
 
 def records_csv(header: Sequence[str], records: Iterable[dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -220,16 +220,30 @@ AGENTS = TableDef(
 
 SURVEYS = TableDef(
     "surveys",
-    "Survey invitations and answers (CSAT 1–5, CES 1–7, NPS 0–10). Ready for the survey and connector work.",
+    "Survey invitations and answers (CSAT 1–5 or good/bad, CES 1–7, NPS 0–10), one row per invitation or answer: "
+    "a survey answered twice has two rows, and metrics take the latest answer per ticket.",
     (
-        C("survey_id", "VARCHAR", "Stable identity", primary_key=True),
-        C("ticket_id", "VARCHAR", "The ticket asked about"),
+        C(
+            "survey_id",
+            "VARCHAR",
+            "Stable identity: the survey's own id (else a hash of ticket, kind and send time), plus "
+            "`@<answered_at>` on an answer",
+            primary_key=True,
+        ),
+        C("ticket_id", "VARCHAR", "The ticket asked about; null when the survey names a message instead"),
+        C(
+            "message_id",
+            "VARCHAR",
+            "A message of the ticket asked about (normalised Message-ID) when no ticket_id is given; resolved to "
+            "its ticket when metrics are computed, since ticket ids follow threading",
+        ),
         C("kind", "VARCHAR", "`csat`, `ces` or `nps`"),
+        C("scale", "VARCHAR", "`1-5` or `good-bad` (csat: good is stored as 5, bad as 1), `1-7` (ces), `0-10` (nps)"),
         C("agent", "VARCHAR", "Agent assigned when the survey went out"),
-        C("sent_at", "TIMESTAMP", "When it was sent"),
+        C("sent_at", "TIMESTAMP", "When it was sent; null when the source does not say"),
         C("delivered", "BOOLEAN", "False when it bounced"),
-        C("answered_at", "TIMESTAMP", "When the latest answer came; null when unanswered"),
-        C("score", "INTEGER", "The latest answer"),
+        C("answered_at", "TIMESTAMP", "When this answer came; null on an invitation not (yet) answered"),
+        C("score", "INTEGER", "The answer on its `scale`; null when unanswered"),
         C("comment", "VARCHAR", "Free-text comment"),
         C("source", "VARCHAR", "`deskpulse` or the connector"),
     ),

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tests import test_first_response_golden
 from tests.mailbuilder import write_mbox
-from tests.metrics import test_resolution_golden, test_responses_golden
+from tests.metrics import test_handoffs_golden, test_resolution_golden, test_responses_golden, test_surveys_golden
 
 from deskpulse.config import Config
 from deskpulse.engines import EngineStore, connect_engine, publish
@@ -29,12 +29,17 @@ SCENARIOS = {
     "first-response": test_first_response_golden,
     "responses": test_responses_golden,
     "resolution": test_resolution_golden,
+    "handoffs": test_handoffs_golden,
+    "surveys": test_surveys_golden,
 }
 QUERIES = [
     {"period": "all"},
     {"period": "week", "by": ["agent"]},
     {"period": "day", "by": ["mailbox"]},
     {"period": "month", "by": ["agent", "mailbox"]},
+    # The joined dimensions: ticket attributes, tags and teams, and a filter.
+    {"period": "all", "by": ["organisation", "tag", "team"]},
+    {"period": "month", "by": ["priority"], "filters": {"organisation": ("example.org", "example.com")}},
 ]
 
 

@@ -139,7 +139,9 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
             if metric.kind == DURATION:
                 value["open"] = row.pop(f"_{metric.id}__open", 0)
             if metric.survey_sample:
-                value["inconclusive"] = value["n"] < config.guardrails.min_survey_answers
+                # Each part of a breakdown is a smaller sample than the whole: it is judged on its own n.
+                for judged in (value, *value.get(metric.breakdown_key, {}).values()):
+                    judged["inconclusive"] = judged["n"] < config.guardrails.min_survey_answers
             results[metric.id] = value
         # Group columns first, then the metrics in the order asked for; inputs nobody asked for are dropped.
         shaped = {k: v for k, v in row.items() if not k.startswith("_")}

@@ -13,6 +13,7 @@ from deskpulse.config import SCORECARD_ADVISED_MAXIMUM, Config, Target
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.engine import KpiQuery, compute_kpis
+from deskpulse.metrics.guardrails import Guardrail, guardrails_for
 from deskpulse.store import Store
 
 ON_TARGET = "on target"
@@ -40,6 +41,7 @@ class Scorecard:
     timezone: str
     lines: list[ScorecardLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    guardrails: list[Guardrail] = field(default_factory=list)  # the speed trap, utilization outside its band
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Scorecard:
             "previous_period": self.previous_period,
             "timezone": self.timezone,
             "warnings": self.warnings,
+            "guardrails": [g.as_json() for g in self.guardrails],
             "lines": [
                 {
                     "metric": line.metric,
@@ -122,4 +125,5 @@ def build_scorecard(store: Store, config: Config, *, at: str | None = None, peri
                 detail=result_now,
             )
         )
+    scorecard.guardrails = guardrails_for(store, config, period_kind, current, previous)
     return scorecard
