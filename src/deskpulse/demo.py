@@ -22,6 +22,46 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from deskpulse.demo_text import (
+    AGENT_CLOSE,
+    AGENT_FOLLOW,
+    AGENT_GLAD,
+    AGENT_OPEN,
+    AGENT_SORRY,
+    ANGRY_CLOSE,
+    ANGRY_NUDGES,
+    ANGRY_OPEN,
+    CLOSINGS,
+    COMPANY_DOMAINS,
+    DE_DOMAINS,
+    FIRST_DE,
+    FIRST_FR,
+    FIRST_INTL,
+    FR_DOMAINS,
+    FREE_DOMAINS,
+    GREETINGS,
+    LAST_DE,
+    LAST_FR,
+    LAST_INTL,
+    MONTH_NAMES,
+    NEWSLETTERS,
+    NOTIFICATIONS,
+    NUDGES,
+    PROACTIVE,
+    PROACTIVE_ANSWERS,
+    REOPEN,
+    SPIKE_CATEGORY,
+    SPIKE_FACTOR,
+    SPIKE_WEIGHTS,
+    STILL_BROKEN,
+    THANKS,
+    THANKS_DE,
+    TOPIC_NAMES,
+    TOPIC_WEIGHTS,
+    TOPICS,
+    WORDS,
+)
+
 DEMO_CONFIG_TOML = """\
 [helpdesk]
 support_addresses = ["help@acme.test"]
@@ -56,12 +96,10 @@ backlog = { target = 60, warning = 100 }
 # A Monday in February: the default ten weeks cross the spring DST switch (29 March) and Easter (DE holidays).
 DEFAULT_START = date(2026, 2, 2)
 SUPPORT_ADDRESS = "help@acme.test"
-SPIKE_CATEGORY = "password_reset"
 
 _BERLIN = ZoneInfo("Europe/Berlin")
 _TICKETS_PER_DEFAULT_SPAN = 600  # the default demo: 600 tickets over ten weeks
 _DEFAULT_WEEKS = 10
-_SPIKE_FACTOR = 4.0  # password-reset volume in the spike week, relative to a normal week
 _PROACTIVE_SHARE = 0.04
 _UNANSWERED_SHARE = 0.05
 _BOUNCE_EVERY = 150  # one ticket in this many gives a mistyped Reply-To, so the agent's answer bounces
@@ -152,33 +190,6 @@ _CLIENT_PREFIX = {
 }
 
 
-def _words(text: str) -> tuple[str, ...]:
-    """A word list written as one string: easy to extend, and it stays compact after formatting."""
-    return tuple(text.split())
-
-
-_FREE_DOMAINS = _words("gmail.com outlook.com yahoo.com icloud.com proton.me example.org example.com")
-_COMPANY_DOMAINS = _words(
-    """northwind.example globex.example initech.example umbrella-corp.example hooli.example contoso.example
-    stark-industries.example wayne-enterprises.example tyrell.example soylent.example vandelay.example
-    cyberdyne.example oceanic-air.example dunder-mifflin.example"""
-)
-_DE_DOMAINS = _words("gmx.de web.de t-online.de gmail.com mueller-bau.example stadtwerke-nord.example")
-_FR_DOMAINS = _words("orange.fr free.fr gmail.com laposte.net boulangerie-paris.example")
-_FIRST_INTL = _words(
-    """Sarah Michael Priya Daniel Laura Tom Grace Mohammed Aisha Lucas Mia Noah Hannah Oliver Sofia Ethan Ryan
-    Nina Omar Yuki Wei Carlos Isabel Marco Elena Kenji Fatima Jack Ella Sam Leah Victor Ingrid Tariq Rosa
-    Pavel Zoë Søren José Björn Inés Mónica Åsa Łukasz"""
-)
-_LAST_INTL = _words(
-    """Smith Johnson Brown Taylor Wilson Davies Evans Thomas Roberts Walker Wright Khan Nguyen Garcia Rossi
-    Novak Kowalski Jensen O'Brien Murphy Clarke Hughes Kim Tanaka Haddad Costa Ivanova Lindqvist Peña
-    Ødegaard Núñez Dvořák"""
-)
-_FIRST_DE = _words("Jürgen Katrin Stefan Sabine Jörg Anja Matthias Ute Lars Birgit Tobias")
-_LAST_DE = _words("Müller Schröder Weiß Becker Hoffmann Schäfer Koch Krüger Fröhlich Braun")
-_FIRST_FR = _words("François Hélène Noémie Gisèle Amélie Jérôme Camille Théo")
-_LAST_FR = _words("Lefèvre Dubois Moreau Girard Lemaître Bérenger")
 _GERMAN_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "ø": "o", "ł": "l", "'": ""})
 
 
@@ -193,18 +204,18 @@ def _make_customer(seed: int, index: int) -> _Customer:
     rng = random.Random(seed * 1_000_003 + index)
     kind = rng.random()
     if kind < 0.18:
-        first, last, lang = rng.choice(_FIRST_DE), rng.choice(_LAST_DE), "de"
-        domain = rng.choice(_DE_DOMAINS)
+        first, last, lang = rng.choice(FIRST_DE), rng.choice(LAST_DE), "de"
+        domain = rng.choice(DE_DOMAINS)
         tz: tzinfo = _BERLIN
         client = rng.choices(("outlook", "webmail_de", "thunderbird", "gmail"), (35, 30, 15, 20))[0]
     elif kind < 0.26:
-        first, last, lang = rng.choice(_FIRST_FR), rng.choice(_LAST_FR), "en"
-        domain = rng.choice(_FR_DOMAINS)
+        first, last, lang = rng.choice(FIRST_FR), rng.choice(LAST_FR), "en"
+        domain = rng.choice(FR_DOMAINS)
         tz = ZoneInfo("Europe/Paris")
         client = rng.choice(("gmail", "apple", "outlook"))
     else:
-        first, last, lang = rng.choice(_FIRST_INTL), rng.choice(_LAST_INTL), "en"
-        domain = rng.choice(_FREE_DOMAINS) if rng.random() < 0.6 else rng.choice(_COMPANY_DOMAINS)
+        first, last, lang = rng.choice(FIRST_INTL), rng.choice(LAST_INTL), "en"
+        domain = rng.choice(FREE_DOMAINS) if rng.random() < 0.6 else rng.choice(COMPANY_DOMAINS)
         tz = ZoneInfo(rng.choices(("Europe/London", "Europe/Berlin", "America/New_York", "UTC"), (30, 35, 25, 10))[0])
         client = rng.choices(("gmail", "apple", "outlook", "thunderbird"), (40, 25, 25, 10))[0]
     # Gmail's client only sends from gmail.com and company (Workspace) domains; webmail only from its own.
@@ -248,381 +259,6 @@ def _latin1(text: str) -> bool:
         return False
     return True
 
-
-# ----------------------------------------------------------------------------------------------------
-# What they write. Slots in braces are filled per ticket (see _Generator._slots).
-
-
-@dataclass(frozen=True)
-class _Topic:
-    category: str
-    weight: float
-    subjects: tuple[str, ...]
-    subjects_de: tuple[str, ...]
-    openings: tuple[str, ...]
-    openings_de: tuple[str, ...]
-    answers: tuple[str, ...]  # an agent's first reply
-    details: tuple[str, ...]  # a customer's second message: more information, or it still fails
-
-
-_TOPICS: dict[str, _Topic] = {
-    "refund": _Topic(
-        "Billing",
-        0.09,
-        ("Refund request for order {order}", "Requesting a refund", "Refund for my {plan} subscription"),
-        ("Rückerstattung für Bestellung {order}",),
-        (
-            "I'd like to request a refund for order {order}. The {product} doesn't do what the product page "
-            "promised and I haven't used it since.",
-            "I cancelled my {plan} plan on {weekday} but was still charged {amount}. Can you refund it please?",
-        ),
-        (
-            "ich möchte eine Rückerstattung für Bestellung {order}. Der Artikel ({product}) entspricht "
-            "leider "
-            "nicht der Beschreibung.",
-        ),
-        (
-            "I've issued a refund of {amount} for order {order}. Depending on your bank it shows up within "
-            "5–10 "
-            "business days.",
-            "I'm sorry the {product} didn't work out. The refund of {amount} is on its way; you'll get a "
-            "confirmation e-mail from our payment provider shortly.",
-        ),
-        (
-            "The refund still hasn't shown up on my card statement.",
-            "It was paid with PayPal, if that matters.",
-        ),
-    ),
-    "invoice": _Topic(
-        "Billing",
-        0.09,
-        (
-            "Question about invoice {invoice}",
-            "Invoice {invoice}: wrong VAT number",
-            "Need a copy of my invoice",
-        ),
-        ("Frage zur Rechnung {invoice}",),
-        (
-            "Our accounts department needs invoice {invoice} reissued with our company name and VAT ID on it.",
-            "Could you send me the invoice for {month}? I can't find it in the billing section.",
-        ),
-        ("auf der Rechnung {invoice} fehlt unsere USt-IdNr. Können Sie die Rechnung bitte neu ausstellen?",),
-        (
-            "I've attached a corrected copy of invoice {invoice}. You can also download every invoice under "
-            "Settings → Billing → Invoices.",
-            "Here's the invoice for {month}. I've also switched on monthly invoice e-mails for your account.",
-        ),
-        ("The VAT ID is DE{digits}.", "Could you also add our PO number {po} to it?"),
-    ),
-    "double_charge": _Topic(
-        "Billing",
-        0.07,
-        ("Charged twice for {month}", "Double charge on my card", "Duplicate payment for order {order}"),
-        ("Doppelte Abbuchung im {month}",),
-        (
-            "I was charged {amount} twice this month. From my bank statement both payments went through on {weekday}.",
-            "Your system took two payments of {amount} for the same order ({order}).",
-        ),
-        ("mir wurden {amount} doppelt abgebucht. Bitte erstatten Sie eine Zahlung zurück.",),
-        (
-            "You're right, the payment was captured twice. I've refunded the duplicate {amount}; it should "
-            "be "
-            "back on your card in a few days.",
-            "Thanks for spotting that. The second charge was a pending authorisation that has now been voided.",
-        ),
-        (
-            "The second charge is still there today.",
-            "I've attached my bank statement (card ending {digits4}).",
-        ),
-    ),
-    "password_reset": _Topic(
-        "Account/Login",
-        0.12,
-        (
-            "Password reset not working",
-            "Can't reset my password",
-            "Password reset email never arrived",
-            "Reset password link expired",
-            "Forgot password - no email",
-        ),
-        ("Passwort zurücksetzen funktioniert nicht",),
-        (
-            "I clicked 'Forgot password' three times but the reset e-mail never arrives. It's not in spam either.",
-            "The password reset link says it has expired, even though I clicked it right away.",
-            "When I set a new password the page just reloads and my old password is still the only one that "
-            "works... except it doesn't.",
-        ),
-        ("ich bekomme keine E-Mail zum Zurücksetzen meines Passworts, auch nicht im Spam-Ordner.",),
-        (
-            "I've sent you a fresh reset link manually; it's valid for 24 hours. If it doesn't arrive, "
-            "please "
-            "add no-reply@acme.test to your contacts.",
-            "Our e-mail provider had a delay with reset e-mails this week, sorry about that. I've triggered "
-            "a "
-            "new reset link for you just now.",
-        ),
-        ("Still nothing in my inbox.", "The new link gives me error {error} as well."),
-    ),
-    "login_error": _Topic(
-        "Account/Login",
-        0.09,
-        ("Can't log in", "Login error: {error}", "Locked out of my account"),
-        ("Login nicht möglich",),
-        (
-            "Since this morning I get '{error}' when I try to log in on {browser}.",
-            "I'm locked out of my account after a few attempts. It says to try again later but it's been hours.",
-        ),
-        ("seit heute kann ich mich nicht mehr einloggen, es erscheint '{error}'.",),
-        (
-            "I've unlocked your account. Please clear your browser cache for acme.test and try again.",
-            "That error appears when an old session cookie is stuck. Logging out everywhere from the app "
-            "usually "
-            "fixes it; I've reset your sessions on our side too.",
-        ),
-        ("Same error on {browser} and on my phone.", "I tried in a private window, no luck."),
-    ),
-    "two_factor": _Topic(
-        "Account/Login",
-        0.06,
-        (
-            "2FA code not accepted",
-            "Lost my phone - two-factor authentication",
-            "Two-factor codes not working",
-        ),
-        ("Zwei-Faktor-Code wird nicht akzeptiert",),
-        (
-            "My authenticator codes are rejected every time. The clock on my {device} is correct.",
-            "I got a new phone and now I can't get past two-factor authentication.",
-        ),
-        ("mein 2FA-Code wird nicht akzeptiert, ich habe ein neues Handy.",),
-        (
-            "I've disabled two-factor authentication on your account after verifying your identity. You can "
-            "set "
-            "it up again under Settings → Security.",
-            "Please use one of your backup codes; if you don't have them I can reset 2FA after a quick identity check.",
-        ),
-        ("I don't have the backup codes anymore.", "The QR code won't scan on the new {device}."),
-    ),
-    "where_is_order": _Topic(
-        "Shipping",
-        0.13,
-        (
-            "Where is my order {order}?",
-            "Order {order} not delivered yet",
-            "Tracking hasn't updated in {days} days",
-        ),
-        ("Wo bleibt meine Bestellung {order}?",),
-        (
-            "I ordered the {product} {days} days ago and the tracking number {tracking} still says 'label created'.",
-            "My order {order} was supposed to arrive on {weekday}. Nothing yet. Can you check with {carrier}?",
-        ),
-        ("meine Bestellung {order} ist nach {days} Tagen immer noch nicht angekommen.",),
-        (
-            "I checked with {carrier}: the parcel is at their local depot and should be delivered within two "
-            "business days.",
-            "Your order {order} left our warehouse yesterday; the tracking number {tracking} should update "
-            "by tomorrow.",
-        ),
-        ("Tracking still says the same.", "{carrier} says they don't have the parcel."),
-    ),
-    "damaged_item": _Topic(
-        "Shipping",
-        0.07,
-        ("Item arrived damaged", "Broken {product} in my delivery", "Damaged parcel - order {order}"),
-        ("Ware beschädigt angekommen",),
-        (
-            "The {product} from order {order} arrived with a cracked housing. The box was crushed too.",
-            "Half of my order arrived broken. Photos attached.",
-        ),
-        ("der {product} aus Bestellung {order} ist beschädigt angekommen.",),
-        (
-            "I'm sorry about that! I've sent a replacement {product} at no cost; you don't need to return "
-            "the "
-            "damaged one.",
-            "Thanks for the photos. A replacement is on its way, tracking number {tracking}.",
-        ),
-        (
-            "I didn't get a tracking number for the replacement.",
-            "Here are the photos again, they didn't attach.",
-        ),
-    ),
-    "app_crash": _Topic(
-        "Bug report",
-        0.10,
-        ("App crashes when I open {screen}", "Acme app keeps crashing on {device}", "Crash on startup"),
-        ("App stürzt ständig ab",),
-        (
-            "The app crashes every time I open {screen}. I'm on a {device} with the latest update.",
-            "Since yesterday's update the app closes right after the splash screen.",
-        ),
-        ("die App stürzt auf meinem {device} ab, sobald ich {screen} öffne.",),
-        (
-            "Thanks for the report, our developers found the crash and a fix ships in version 4.{digit}. "
-            "Until "
-            "then, reinstalling the app avoids it.",
-            "Could you try clearing the app's cache? We've also passed this on to our mobile team.",
-        ),
-        ("Reinstalled, still crashing.", "It happens on my tablet too."),
-    ),
-    "export_broken": _Topic(
-        "Bug report",
-        0.08,
-        ("CSV export is broken", "Export to PDF fails", "Export button does nothing"),
-        ("Export funktioniert nicht",),
-        (
-            "When I export my report to CSV the file is empty (0 bytes). It worked last week.",
-            "Export to PDF fails with '{error}' for any report longer than a page.",
-        ),
-        ("der CSV-Export liefert eine leere Datei.",),
-        (
-            "That's a known issue with exports over 10,000 rows; a fix is rolling out today. Exporting by "
-            "month "
-            "works in the meantime.",
-            "I could reproduce it and filed a bug for our engineers. I'll update you as soon as it's fixed.",
-        ),
-        ("The monthly export is empty as well.", "Now it's failing on {browser} too."),
-    ),
-    "feature_request": _Topic(
-        "Feature request",
-        0.10,
-        ("Feature request: {feature}", "Suggestion: {feature}", "Would love to see {feature}"),
-        ("Funktionswunsch: {feature}",),
-        (
-            "It would be great to have {feature}. We'd use it every day in our team.",
-            "Any plans for {feature}? It's the one thing keeping us from moving our whole team over.",
-        ),
-        ("wäre es möglich, {feature} einzubauen?",),
-        (
-            "Thanks for the suggestion! I've added your vote for {feature} to our product board.",
-            "Great idea. {feature} is on our roadmap for this year; I'll let you know when it's in beta.",
-        ),
-        ("Any timeline for that?", "Happy to join a beta test."),
-    ),
-}
-_TOPIC_NAMES = tuple(_TOPICS)
-_TOPIC_WEIGHTS = tuple(t.weight for t in _TOPICS.values())
-_SPIKE_WEIGHTS = tuple(
-    w * (_SPIKE_FACTOR if n == SPIKE_CATEGORY else 1.0) for n, w in zip(_TOPICS, _TOPIC_WEIGHTS, strict=True)
-)
-
-_PROACTIVE = (
-    ("Your order {order} is delayed", "Your order {order} is delayed because {carrier} had a backlog at the "
-     "hub. We expect it to ship on {weekday}; sorry for the wait."),
-    ("Action needed: your payment failed", "The payment of {amount} for your {plan} plan didn't go through. "
-     "Please update your card under Settings → Billing so your account stays active."),
-    ("Your refund for order {order} has been issued", "Good news: we've refunded {amount} for order {order}. "
-     "It should appear on your statement within a few days."),
-    ("Following up on your export issue", "The export fix we mentioned has shipped. Could you check whether "
-     "your CSV exports work again?"),
-)  # fmt: skip
-_GREETINGS = ("Hi,", "Hello,", "Hi there,", "Dear Acme Support,", "Hello Acme team,", "Good morning,")
-_CLOSINGS = (
-    "Thanks,\n{first}",
-    "Best regards,\n{name}",
-    "Cheers,\n{first}",
-    "Thank you!\n{first}",
-    "{first}",
-)
-_ANGRY_OPEN = (
-    "This is the THIRD TIME I am writing about this.",
-    "I am extremely frustrated.",
-    "Honestly, this is unacceptable.",
-    "STILL NOT WORKING and nobody answers.",
-)
-_ANGRY_CLOSE = (
-    "If this isn't fixed today I will cancel my subscription.",
-    "I want a refund or I'll file a chargeback with my bank.",
-    "Please escalate this to a manager.",
-)
-_NUDGES = (
-    "Any update on this?",
-    "Hi, just following up on my message from {ago}.",
-    "Is anyone looking at this?",
-)
-_ANGRY_NUDGES = (
-    "Hello?? Still no answer. This is the third time I'm asking.",
-    "STILL NOT WORKING. I want to cancel my subscription.",
-    "No reply for days. Refund or chargeback, your choice.",
-)
-_THANKS = (
-    "Thanks, that fixed it!",
-    "Perfect, it works now. Thank you!",
-    "Great, all sorted. Thanks so much, great support!",
-    "That did the trick, thanks for the quick help.",
-)
-_THANKS_DE = ("Vielen Dank, jetzt funktioniert es!", "Danke, das hat geklappt.")
-_STILL_BROKEN = (
-    "Unfortunately it's still not working.",
-    "I tried that, but no luck.",
-    "Same problem as before.",
-)
-_REOPEN = (
-    "Hi again, sorry to reopen this, but the problem is back since this morning.",
-    "It worked for a few days, but now it's happening again.",
-)
-_AGENT_OPEN = ("Hi {first},", "Hello {first},", "Hi {first}, thanks for reaching out.")
-_AGENT_SORRY = (
-    "I'm really sorry for the trouble and the wait.",
-    "I completely understand your frustration, and I apologise.",
-)
-_AGENT_FOLLOW = (
-    "Thanks for the extra details. I've looked into it again and fixed the setting on our side; could you "
-    "try once more?",
-    "Thanks for checking. I've escalated this to our second-level team and will get back to you.",
-    "Sorry it's still not right. I've now reset it completely on our end, which should do it.",
-)
-_AGENT_GLAD = (
-    "Glad to hear it's working! I'll close this ticket; just reply if anything else comes up.",
-    "Great, thanks for letting us know. Have a nice day!",
-)
-_AGENT_CLOSE = ("Best regards,", "Kind regards,", "Cheers,", "Best,")
-_PROACTIVE_ANSWERS = (
-    "Thanks for letting me know.",
-    "Could you tell me when exactly? I need it by {weekday}.",
-    "I updated the card, please try again.",
-    "Yes, it works again now.",
-)
-_NEWSLETTERS = (
-    ("SaaS Weekly <newsletter@saasweekly.example>", "<weekly.saasweekly.example>",
-     "SaaS Weekly: {n} tips for faster support"),
-    ("Support Leaders <digest@supportleaders.example>", "<digest.supportleaders.example>",
-     "This week in support: the {n} metrics that matter"),
-)  # fmt: skip
-_NOTIFICATIONS = (
-    ("Payments <no-reply@payments.example>", "Your payout of {amount} is on its way"),
-    ("Status <noreply@status.example>", "Scheduled maintenance on {weekday}"),
-    ("Acme Analytics <notifications@acme-analytics.example>", "Your weekly report is ready"),
-)
-_WORDS = {
-    "plan": ("Starter", "Pro", "Team", "Business"),
-    "product": (
-        "wireless headset",
-        "USB-C dock",
-        "smart thermostat",
-        "label printer",
-        "webcam",
-        "standing desk",
-    ),
-    "device": ("iPhone 15", "Pixel 8", "Galaxy S23", "iPad Air", "Windows 11 laptop", "MacBook Air"),
-    "screen": ("the dashboard", "Reports", "Settings", "the calendar", "my inbox"),
-    "feature": (
-        "dark mode",
-        "an API for exports",
-        "Slack integration",
-        "custom fields",
-        "bulk editing",
-        "SSO login",
-    ),
-    "error": ("Error 403", "Invalid credentials", "Something went wrong (code 500)", "Session expired"),
-    "browser": ("Chrome", "Firefox", "Safari", "Edge"),
-    "carrier": ("DHL", "DPD", "UPS", "Hermes"),
-    "weekday": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"),
-    "ago": ("yesterday", "two days ago", "Monday", "last week"),
-}
-_MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 # Customers write at any hour, mostly in the daytime (Berlin local hour → weight).
 _HOUR_WEIGHTS = (3, 2, 1.5, 1, 1, 2, 5, 10, 20, 30, 32, 30, 26, 28, 30, 28, 25, 22, 18, 16, 15, 13, 10, 6)
@@ -806,7 +442,7 @@ class _Generator:
         self.malformed_counts: dict[str, int] = {}
         self.opened = {"customer": 0, "proactive": 0}
         self.unanswered = 0
-        self.topic_credit = dict.fromkeys(_TOPIC_NAMES, 0.0)
+        self.topic_credit = dict.fromkeys(TOPIC_NAMES, 0.0)
         self.malformed_planned = max(len(_MALFORMED_KINDS), round(tickets * _MALFORMED_PER_TICKET))
 
     # ---- time -------------------------------------------------------------------------------------------
@@ -881,14 +517,14 @@ class _Generator:
 
     def _slots(self, customer: _Customer) -> dict[str, str]:
         rng = self.rng
-        slots = {key: rng.choice(words) for key, words in _WORDS.items()}
+        slots = {key: rng.choice(words) for key, words in WORDS.items()}
         slots.update(
             first=customer.name.split()[0],
             name=customer.name,
             order=f"#A{rng.randint(10000, 99999)}",
             invoice=f"INV-{self.start.year}-{rng.randint(1000, 99999):05d}",
             amount=f"€{rng.choice((9, 19, 29, 49, 99, 149, 249))}.{rng.choice(('00', '90', '99'))}",
-            month=rng.choice(_MONTH_NAMES),
+            month=rng.choice(MONTH_NAMES),
             tracking=f"{rng.randint(10**11, 10**12 - 1)}",
             days=str(rng.randint(4, 15)),
             digits=str(rng.randint(100_000_000, 999_999_999)),
@@ -1044,7 +680,7 @@ class _Generator:
             return None
         rng = self.rng
         c = thread.customer
-        own = f"{own}\n\n{rng.choice(_AGENT_CLOSE)}\n{agent.name.split()[0]}\n\n-- \n{agent.name}\nAcme Support\nhttps://acme.test/help"
+        own = f"{own}\n\n{rng.choice(AGENT_CLOSE)}\n{agent.name.split()[0]}\n\n-- \n{agent.name}\nAcme Support\nhttps://acme.test/help"
         message_id = self._message_id("agent", "acme.test")
         to = thread.reply_to or c.address
         subject = thread.subject if parent is None else "Re: " + thread.subject
@@ -1186,23 +822,23 @@ class _Generator:
 
     def _customer_text(self, thread: _Thread, middle: str) -> str:
         rng = self.rng
-        greeting = "Hallo," if thread.customer.lang == "de" else rng.choice(_GREETINGS)
-        closing = "Viele Grüße,\n{name}" if thread.customer.lang == "de" else rng.choice(_CLOSINGS)
+        greeting = "Hallo," if thread.customer.lang == "de" else rng.choice(GREETINGS)
+        closing = "Viele Grüße,\n{name}" if thread.customer.lang == "de" else rng.choice(CLOSINGS)
         if "hank" in middle and "hank" in closing:
             closing = "{first}"
         closing = closing.format_map(thread.slots)
         return f"{greeting}\n\n{middle}\n\n{closing}"
 
     def _agent_text(self, thread: _Thread, middle: str, *, sorry: bool = False) -> str:
-        opening = self._text(_AGENT_OPEN, thread.slots)
+        opening = self._text(AGENT_OPEN, thread.slots)
         if sorry:
-            middle = f"{self.rng.choice(_AGENT_SORRY)} {middle}"
+            middle = f"{self.rng.choice(AGENT_SORRY)} {middle}"
         return f"{opening}\n\n{middle}"
 
     def _customer_ticket(self, index: int, at: int, topic_name: str) -> None:
         rng = self.rng
         customer = self._customer()
-        topic = _TOPICS[topic_name]
+        topic = TOPICS[topic_name]
         angry = rng.random() < 0.12
         slots = self._slots(customer)
         german = customer.lang == "de" and rng.random() < 0.6
@@ -1220,7 +856,7 @@ class _Generator:
             thread.reply_to = f"{local}@{domain.replace('.', 'i.', 1) if domain != 'gmail.com' else 'gmial.com'}"
         middle = self._text(topic.openings_de if german else topic.openings, slots)
         if angry:
-            middle = f"{rng.choice(_ANGRY_OPEN)} {middle}\n\n{rng.choice(_ANGRY_CLOSE)}"
+            middle = f"{rng.choice(ANGRY_OPEN)} {middle}\n\n{rng.choice(ANGRY_CLOSE)}"
         if rng.random() < 0.08:  # a line that needs mbox escaping
             middle += f"\n\nFrom what I can tell this started on {slots['weekday']}."
         request = self._from_customer(thread, at, self._customer_text(thread, middle), None, opens=True)
@@ -1278,9 +914,9 @@ class _Generator:
                 exchanges += 1
                 detail = self._text(topic.details, slots)
                 if rng.random() < 0.4:
-                    detail = f"{rng.choice(_STILL_BROKEN)} {detail}"
+                    detail = f"{rng.choice(STILL_BROKEN)} {detail}"
                 if angry:
-                    detail = f"{detail}\n\n{rng.choice(_ANGRY_CLOSE)}"
+                    detail = f"{detail}\n\n{rng.choice(ANGRY_CLOSE)}"
                 more = self._from_customer(
                     thread,
                     self._customer_later(reply.received_at, 3),
@@ -1291,11 +927,11 @@ class _Generator:
                 if more is None:
                     return
                 last = more
-                answer = rng.choice(_AGENT_FOLLOW)
+                answer = rng.choice(AGENT_FOLLOW)
                 continue
             final: _Sent = reply
             if outcome == "thanks":
-                words = rng.choice(_THANKS_DE) if customer.lang == "de" and rng.random() < 0.5 else rng.choice(_THANKS)
+                words = rng.choice(THANKS_DE) if customer.lang == "de" and rng.random() < 0.5 else rng.choice(THANKS)
                 if customer.charset == "utf-8" and rng.random() < 0.15:
                     words += " 🙏"
                 thanks = self._from_customer(
@@ -1311,7 +947,7 @@ class _Generator:
                 if rng.random() < 0.3:
                     glad_at = self._agent_reply_at(agent, thanks.received_at, first=False)
                     glad = self._from_agent(
-                        thread, agent, glad_at, self._agent_text(thread, rng.choice(_AGENT_GLAD)), thanks
+                        thread, agent, glad_at, self._agent_text(thread, rng.choice(AGENT_GLAD)), thanks
                     )
                     if glad is None:
                         return
@@ -1320,18 +956,18 @@ class _Generator:
                 return
             # A reopen: the problem comes back after the inactivity window has closed the ticket.
             reopen_at = final.received_at + 8 * _DAY + rng.randrange(5 * _DAY)
-            reopen = self._from_customer(thread, reopen_at, self._customer_text(thread, rng.choice(_REOPEN)), final)
+            reopen = self._from_customer(thread, reopen_at, self._customer_text(thread, rng.choice(REOPEN)), final)
             if reopen is None:
                 return
             last, exchanges = reopen, 3
-            answer = f"Sorry to hear it's back. {rng.choice(_AGENT_FOLLOW)}"
+            answer = f"Sorry to hear it's back. {rng.choice(AGENT_FOLLOW)}"
 
     def _nudge(self, thread: _Thread, last: _Sent, *, before: int | None = None) -> _Sent | None:
         rng = self.rng
         at = last.received_at + 16 * _HOUR + rng.randrange(2 * _DAY)
         if before is not None and at > before - 600:
             return None
-        text = rng.choice(_ANGRY_NUDGES if thread.angry else _NUDGES).format_map(thread.slots)
+        text = rng.choice(ANGRY_NUDGES if thread.angry else NUDGES).format_map(thread.slots)
         return self._from_customer(thread, at, self._customer_text(thread, text), last, drop_refs=rng.random() < 0.1)
 
     def _proactive_ticket(self, day: date) -> bool:
@@ -1339,7 +975,7 @@ class _Generator:
         customer = self._customer()
         agent = self._agent()
         slots = self._slots(customer)
-        subject, text = _PROACTIVE[rng.randrange(len(_PROACTIVE))]
+        subject, text = PROACTIVE[rng.randrange(len(PROACTIVE))]
         thread = _Thread(customer, subject.format_map(slots), slots, angry=False)
         at = self._epoch(day, 9 * _HOUR + rng.randrange(8 * _HOUR))
         first = self._from_agent(thread, agent, at, self._agent_text(thread, text.format_map(slots)), None)
@@ -1347,13 +983,13 @@ class _Generator:
             return False
         self.opened["proactive"] += 1
         if rng.random() < 0.55:
-            answer = self._text(_PROACTIVE_ANSWERS, slots)
+            answer = self._text(PROACTIVE_ANSWERS, slots)
             reply = self._from_customer(
                 thread, self._customer_later(first.received_at, 4), self._customer_text(thread, answer), first
             )
             if reply is not None and rng.random() < 0.8:
                 follow_at = self._agent_reply_at(agent, reply.received_at, first=False)
-                self._from_agent(thread, agent, follow_at, self._agent_text(thread, rng.choice(_AGENT_GLAD)), reply)
+                self._from_agent(thread, agent, follow_at, self._agent_text(thread, rng.choice(AGENT_GLAD)), reply)
         return True
 
     # ---- noise: bulk mail and broken messages -----------------------------------------------------------
@@ -1362,7 +998,7 @@ class _Generator:
         rng = self.rng
         mails = []
         if day.weekday() == 1:
-            sender, list_id, subject = _NEWSLETTERS[rng.randrange(len(_NEWSLETTERS))]
+            sender, list_id, subject = NEWSLETTERS[rng.randrange(len(NEWSLETTERS))]
             mails.append(
                 (
                     sender,
@@ -1375,7 +1011,7 @@ class _Generator:
                 )
             )
         if rng.random() < 0.3:
-            sender, subject = _NOTIFICATIONS[rng.randrange(len(_NOTIFICATIONS))]
+            sender, subject = NOTIFICATIONS[rng.randrange(len(NOTIFICATIONS))]
             mails.append((sender, subject, ["Auto-Submitted: auto-generated", "Precedence: bulk"]))
         for sender, subject, extra in mails:
             at = self._epoch(day, 6 * _HOUR + rng.randrange(4 * _HOUR))
@@ -1410,7 +1046,7 @@ class _Generator:
         rng = self.rng
         c = self._customer()
         slots = self._slots(c)
-        topic = _TOPICS[rng.choice(_TOPIC_NAMES)]
+        topic = TOPICS[rng.choice(TOPIC_NAMES)]
         subject = self._text(topic.subjects, slots)
         text = f"Hello,\n\n{self._text(topic.openings, slots)}\n\n{c.name}"
         head = [f"From: {_address(c.name, c.address, c.charset)}", f"To: {SUPPORT_ADDRESS}"]
@@ -1447,7 +1083,7 @@ class _Generator:
     def _daily_counts(self) -> list[tuple[date, int]]:
         """Tickets per day: weekday rhythm, quiet holidays, the spike week and noise; ``tickets`` in all."""
         rng = self.rng
-        spike_boost = 1 + (_SPIKE_FACTOR - 1) * _TOPICS[SPIKE_CATEGORY].weight / sum(_TOPIC_WEIGHTS)
+        spike_boost = 1 + (SPIKE_FACTOR - 1) * TOPICS[SPIKE_CATEGORY].weight / sum(TOPIC_WEIGHTS)
         days, weights = [], []
         day = self.start
         while day <= self.last_day:
@@ -1474,13 +1110,13 @@ class _Generator:
         Quotas carried from day to day, not independent draws: the planted spike must stand out from weekly
         noise whatever the seed, and the week-to-week mix of a real help desk is steadier than dice.
         """
-        weights = _SPIKE_WEIGHTS if spike else _TOPIC_WEIGHTS
+        weights = SPIKE_WEIGHTS if spike else TOPIC_WEIGHTS
         total = sum(weights)
         credit = self.topic_credit
-        for name, weight in zip(_TOPIC_NAMES, weights, strict=True):
+        for name, weight in zip(TOPIC_NAMES, weights, strict=True):
             credit[name] += count * weight / total
-        topics = [name for name in _TOPIC_NAMES for _ in range(max(0, math.floor(credit[name])))][:count]
-        ranked = sorted(_TOPIC_NAMES, key=lambda n: credit[n] - topics.count(n), reverse=True)
+        topics = [name for name in TOPIC_NAMES for _ in range(max(0, math.floor(credit[name])))][:count]
+        ranked = sorted(TOPIC_NAMES, key=lambda n: credit[n] - topics.count(n), reverse=True)
         topics += [ranked[i % len(ranked)] for i in range(count - len(topics))]
         for name in topics:
             credit[name] -= 1
