@@ -235,3 +235,39 @@ def test_no_business_hours_gives_null_not_zero(tmp_path: Path) -> None:
     assert row["first_response_time"]["n"] == 1
     assert row["first_response_time_business"]["value"] is None
     assert row["first_response_time_business"]["n"] == 0
+
+
+def test_an_agents_forward_to_the_team_is_an_internal_note_not_a_reply(tmp_path: Path) -> None:
+    # Mon 5 Jan, Berlin. Carla writes at 10:00; at 10:05 Ana forwards it to tier 2 (only staff addressed): an
+    # internal note, which stops no clock; at 11:00 Ben answers Carla: the first response is 1 h = 3,600 s.
+    mails = [
+        Mail("Carla <carla@example.org>", "help@acme.test", "Broken", "2026-01-05 10:00", message_id="n1@x"),
+        Mail(
+            "Ana <ana@acme.test>",
+            "tier2@acme.test",
+            "Fwd: Broken",
+            "2026-01-05 10:05",
+            message_id="n2@x",
+            in_reply_to="n1@x",
+            references=["n1@x"],
+        ),
+        Mail(
+            "Ben <ben@acme.test>",
+            "carla@example.org",
+            "Re: Broken",
+            "2026-01-05 11:00",
+            message_id="n3@x",
+            in_reply_to="n1@x",
+            references=["n1@x"],
+        ),
+    ]
+    with Store.open(tmp_path / "deskpulse.duckdb") as store:
+        ingest_paths(store, CONFIG, [write_mbox(tmp_path / "notes.mbox", mails, "Europe/Berlin")])
+        public = dict(store.execute("SELECT message_id, is_public FROM messages"))
+        assert public == {"n1@x": True, "n2@x": False, "n3@x": True}
+        [ticket] = list_tickets(store, build_calendar(store, CONFIG))
+        assert (ticket["first_response_time"], ticket["first_reply_agent"], ticket["replies"]) == (
+            3600,
+            "ben@acme.test",
+            1,
+        )

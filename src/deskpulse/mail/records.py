@@ -11,7 +11,7 @@ from datetime import datetime
 
 from deskpulse.columns import EncodedColumn, encode
 from deskpulse.mail.parse import ParsedMail, parse_batch
-from deskpulse.mail.senders import CUSTOMER, SenderRules
+from deskpulse.mail.senders import AGENT, CUSTOMER, SenderRules
 from deskpulse.schema import MESSAGES
 from deskpulse.sources.mailbox import RawMessage
 
@@ -59,6 +59,9 @@ def _message_row(mail: ParsedMail, rules: SenderRules, now: datetime) -> tuple[o
     assert sender is not None  # parse_batch rejects mail without a sender
     author = rules.classify(sender, mail.headers)
     recipients = [*mail.to_addresses, *mail.cc_addresses]
+    # Agent mail addressed only to the team (a forward to tier 2, a note to the shared inbox) is an internal
+    # note, not a reply: it stops no response clock and is no touch (spec §1.5).
+    internal = author.role == AGENT and bool(recipients) and all(rules.is_staff(a) for a in recipients)
     if author.role == CUSTOMER:
         mailbox = rules.mailbox(recipients)
     else:
@@ -84,7 +87,7 @@ def _message_row(mail: ParsedMail, rules: SenderRules, now: datetime) -> tuple[o
         mail.references,
         author.role,
         author.reason,
-        True,
+        not internal,
         mail.body_text,
         mail.quoted_text,
         mail.signature,
