@@ -64,7 +64,8 @@ def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
                     str(value["open"]),
                 ]
             else:
-                cells.append(_number(value["value"]) + (" (inconclusive)" if value.get("inconclusive") else ""))
+                show = human_duration if METRICS[metric_id].unit == "seconds" else _number
+                cells.append(show(value["value"]) + (" (inconclusive)" if value.get("inconclusive") else ""))
         table.add_row(*cells)
     return table
 
@@ -76,7 +77,7 @@ def scorecard_table(scorecard: Scorecard) -> Table:
         table.add_column(column, justify="left" if column in ("KPI", "status") else "right")
     for line in scorecard.lines:
         metric = METRICS[line.metric]
-        show = human_duration if metric.kind == DURATION else _number
+        show = human_duration if metric.unit == "seconds" else _number
         delta = "–" if line.delta is None else ("+" if line.delta > 0 else "") + show(line.delta)
         table.add_row(
             metric.label,
@@ -103,7 +104,7 @@ def progress_table(progress: AgentProgress) -> Table:
         table.add_column(column, justify="left" if column == "KPI" else "right")
     for line in progress.lines:
         metric = METRICS[line.metric]
-        show = human_duration if metric.kind == DURATION else _number
+        show = human_duration if metric.unit == "seconds" else _number
         change = "–" if line.change is None else ("+" if line.change > 0 else "") + show(line.change)
         versus = {True: "[green]better[/]", False: "[yellow]behind[/]"}.get(line.better_than_team, "–")  # type: ignore[arg-type]
         table.add_row(
