@@ -14,7 +14,16 @@ from deskpulse.errors import UserError
 from deskpulse.store import Store
 
 # What the metric engine reads. Derived tables are published as they are, so every engine sees the same tickets.
-PUBLISHED_TABLES = ("messages", "message_threads", "tickets", "ticket_events", "ticket_tags", "agents", "surveys")
+PUBLISHED_TABLES = (
+    "messages",
+    "message_threads",
+    "tickets",
+    "ticket_events",
+    "ticket_tags",
+    "agents",
+    "surveys",
+    "time_entries",
+)
 
 
 class EngineStore:

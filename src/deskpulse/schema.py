@@ -111,7 +111,11 @@ MESSAGES = TableDef(
             "VARCHAR",
             "Why that role: e.g. `agent_domain`, `auto-submitted`, `precedence:bulk`, `dsn`",
         ),
-        C("is_public", "BOOLEAN", "False for internal notes (sources that have them); true for mail"),
+        C(
+            "is_public",
+            "BOOLEAN",
+            "False for internal notes: a help desk's own, or agent mail addressed only to the team",
+        ),
         C("body_text", "VARCHAR", "The new text of the message: quoted history and signature removed"),
         C("quoted_text", "VARCHAR", "Quoted history, attribution line included"),
         C("signature", "VARCHAR", "Signature block"),
@@ -253,10 +257,21 @@ TIME_ENTRIES = TableDef(
     "time_entries",
     "Tracked work on tickets: the only source of handle time (spec §3).",
     (
-        C("entry_id", "VARCHAR", "Stable identity", primary_key=True),
-        C("ticket_id", "VARCHAR", "The ticket worked on"),
-        C("agent", "VARCHAR", "Who worked"),
-        C("started_at", "TIMESTAMP", "When the work started"),
+        C(
+            "entry_id",
+            "VARCHAR",
+            "Stable identity: the file's own id, else `sha1:<hash of the line's content>`",
+            primary_key=True,
+        ),
+        C("ticket_id", "VARCHAR", "The ticket worked on; null when the entry names a message instead"),
+        C(
+            "message_id",
+            "VARCHAR",
+            "A message of the ticket worked on (normalised Message-ID) when no ticket_id is given; resolved to "
+            "its ticket when metrics are computed, since ticket ids follow threading",
+        ),
+        C("agent", "VARCHAR", "Who worked (e-mail address, lowercased)"),
+        C("started_at", "TIMESTAMP", "When the work started (UTC)"),
         C("seconds", "BIGINT", "How long"),
         C("billable", "BOOLEAN", "Billable work"),
         C("source", "VARCHAR", "Where the entry came from"),

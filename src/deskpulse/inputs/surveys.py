@@ -70,7 +70,9 @@ def read_surveys(path: Path, timezone: str) -> list[SurveyRow]:
         if row.survey_id in lines:
             what = "answer" if row.answered_at else "invitation"
             raise record.error(
-                "survey_id", f"the same {what} as line {lines[row.survey_id]} (same survey, kind and times)"
+                "survey_id",
+                f"the same {what} as line {lines[row.survey_id]}: the same survey_id (or, without one, ticket, kind "
+                "and sent_at) and answered_at",
             )
         lines[row.survey_id] = record.line
         rows.append(row)
@@ -109,7 +111,9 @@ def _survey_row(record: Record, timezone: str) -> SurveyRow:
     if score is not None and not delivered:
         raise record.error("delivered", "is false, but the survey was answered: a bounced survey has no answer")
     if answered_at is not None and sent_at is not None and answered_at < sent_at:
-        raise record.error("answered_at", f"{answered_at:%Y-%m-%d %H:%M} UTC is before sent_at")
+        raise record.error(
+            "answered_at", f"{answered_at:%Y-%m-%d %H:%M} UTC is before sent_at ({sent_at:%Y-%m-%d %H:%M} UTC)"
+        )
     survey_id = _identity(record, kind, ticket_id, message_id, sent_at, answered_at)
     return SurveyRow(
         survey_id,
@@ -151,13 +155,13 @@ def _score(record: Record, kind: str) -> tuple[str, int | None]:
         return scale, None
     if kind == "csat" and text.lower() in BINARY_SCORES:
         return BINARY_SCALE, BINARY_SCORES[text.lower()]
-    binary = " or good/bad" if kind == "csat" else ""
+    allowed = f"{low}–{high}" + (" or good/bad" if kind == "csat" else "")
     try:
         score = int(text)
     except ValueError:
-        raise record.error("score", f"{text!r} is not a {kind} score ({low}–{high}{binary})") from None
+        raise record.error("score", f"{text!r} is not a {kind} score: use {allowed}") from None
     if not low <= score <= high:
-        raise record.error("score", f"{score} is outside {low}–{high}, the {kind} scale{binary}")
+        raise record.error("score", f"{score} is outside the {kind} scale: use {allowed}")
     return scale, score
 
 

@@ -41,6 +41,9 @@ class Metric:
     short: str = ""  # a column header for narrow tables; the label when empty
     unit_name: str = ""  # the unit, when not the kind's default
     per: str | None = None  # SHARE: the column summed for the denominator
+    # SHARE: a column summed for `n` when the rows are not the population, such as cost per ticket over rows
+    # of days and tickets (n = the tickets); None: n counts the rows.
+    count: str | None = None
     # A breakdown of the result by a column's values: the result gains `breakdown_key` → {label: sub-result},
     # each sub-result computed like the metric over the rows whose column holds that label.
     breakdown: tuple[str, tuple[str, ...]] | None = None

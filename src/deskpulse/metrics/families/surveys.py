@@ -80,9 +80,7 @@ def build_survey_answers(store: Store, calendar: Calendar, ticket_facts: Any) ->
         _cycle_ticket_id=cycles.ticket_id, _replied_at=cycles.replied_at
     )
     asked = answers.select("survey_id", "ticket_id", _asked_at=ibis.coalesce(answers.sent_at, answers.answered_at))
-    before = asked.join(
-        replies, [asked.ticket_id == replies._cycle_ticket_id, replies._replied_at <= asked._asked_at]
-    )
+    before = asked.join(replies, [asked.ticket_id == replies._cycle_ticket_id, replies._replied_at <= asked._asked_at])
     counts = before.group_by(_counted_survey_id=before.survey_id).aggregate(_exchanges=before.count())
     answers = answers.left_join(counts, answers.survey_id == counts._counted_survey_id)
     exchanges = answers._exchanges.fill_null(0).cast("int64")
@@ -132,7 +130,7 @@ def _is_satisfied(t: Any) -> Any:
 
 
 CSAT_DEFINITION = (
-    "Share of CSAT answers in the top two boxes of 1–5 (4 or 5); on a good/bad survey, share of \"good\". "
+    'Share of CSAT answers in the top two boxes of 1–5 (4 or 5); on a good/bad survey, share of "good". '
     "A ticket answered twice counts once, with its latest answer; placed in the period of that answer, credited "
     "to the agent assigned when the survey went out (else the ticket's assignee). Marked inconclusive below "
     "`guardrails.min_survey_answers` answers."
@@ -172,8 +170,8 @@ METRICS = (
         "Customer effort score (CES)",
         MEAN,
         "higher",
-        "Mean of the latest CES answer per ticket on the 1–7 agreement scale of CES 2.0 (\"… made it easy to "
-        "handle my issue\": 7 = easiest), placed in the period of the answer, credited as `csat`.",
+        'Mean of the latest CES answer per ticket on the 1–7 agreement scale of CES 2.0 ("… made it easy to '
+        'handle my issue": 7 = easiest), placed in the period of the answer, credited as `csat`.',
         source="survey_answers",
         bucket="answered_at",
         population=lambda t: t.kind == "ces",
