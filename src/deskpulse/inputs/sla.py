@@ -14,9 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskpulse.inputs.csvfile import InputFileError
+
+if TYPE_CHECKING:
+    from deskpulse.config import Config
 
 PRIORITIES = ("urgent", "high", "normal", "low")
 DEFAULT_PRIORITY = "default"  # the targets for a ticket without a priority, or one its policy names no targets for
@@ -64,6 +67,21 @@ class SlaPolicy:
     @property
     def pauses_when_pending(self) -> bool:
         return "pending" in self.pause
+
+
+def load_sla_policies(config: Config) -> tuple[SlaPolicy, ...]:
+    """The policies of the file ``[files] sla`` names, checked against the config; none without that file."""
+    path = config.files.sla
+    if path is None:
+        return ()
+    policies = read_sla_policies(path)
+    for number, policy in enumerate(policies, start=1):
+        if policy.hours == "business" and not config.business_hours.has_hours:
+            raise InputFileError(
+                f'{path}: policies[{number}].hours: "business", but the config sets no [business_hours]; '
+                'add opening hours there or measure this policy in "calendar" hours'
+            )
+    return policies
 
 
 def read_sla_policies(path: Path) -> tuple[SlaPolicy, ...]:
@@ -128,10 +146,10 @@ def _parse_policy(key: _Key, value: Any) -> SlaPolicy:
     _check_keys(key, policy, POLICY_KEYS)
     name = policy.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise (key / "name").error("every policy needs a name, such as name = \"VIP customers\"")
+        raise (key / "name").error('every policy needs a name, such as name = "VIP customers"')
     hours = policy.get("hours")
     if hours not in HOURS:
-        raise (key / "hours").error(f"must be \"business\" or \"calendar\", got {_describe(hours)}")
+        raise (key / "hours").error(f'must be "business" or "calendar", got {_describe(hours)}')
     pause = _words(key / "pause", policy.get("pause", []))
     for status in pause:
         if status not in PAUSE_STATUSES:
