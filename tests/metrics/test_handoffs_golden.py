@@ -258,7 +258,12 @@ def test_every_handled_ticket_has_one_row(store: Store) -> None:
     handoffs = fact_tables(store, build_calendar(store, CONFIG))["handoffs"]
     subjects = {ticket_id: subject for subject, ticket_id in ticket_ids(store).items()}
     rows = {
-        subjects[row["ticket_id"]]: (row["agent"], row["escalated"], row["reassignments"], row["inferred_reassignments"])
+        subjects[row["ticket_id"]]: (
+            row["agent"],
+            row["escalated"],
+            row["reassignments"],
+            row["inferred_reassignments"],
+        )
         for row in handoffs.to_pyarrow().to_pylist()
     }
     assert rows == {
@@ -313,7 +318,9 @@ def test_no_escalation_config_means_not_measured(store: Store) -> None:
 
 
 def test_per_agent_the_first_replier(store: Store) -> None:
-    rows = {row["agent"]: row for row in compute_kpis(store, CONFIG, KpiQuery(METRICS, period="all", by=["agent"])).rows}
+    rows = {
+        row["agent"]: row for row in compute_kpis(store, CONFIG, KpiQuery(METRICS, period="all", by=["agent"])).rows
+    }
     ana, ben = rows["ana@acme.test"], rows["ben@acme.test"]
     # Ana answered T1, T3, T5, T7, T10, T9 first; escalated T1, T3, T10, T9: 4 of 6. Reassignments T5 2, T7 1,
     # T10 1 = 4 over 6 tickets, 2 inferred.
