@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 from tests import test_first_response_golden
 from tests.mailbuilder import write_mbox
-from tests.metrics import test_handoffs_golden, test_resolution_golden, test_responses_golden, test_surveys_golden
+from tests.metrics import (
+    test_handoffs_golden,
+    test_resolution_golden,
+    test_responses_golden,
+    test_sla_golden,
+    test_surveys_golden,
+    test_work_golden,
+)
 
 from deskpulse.config import Config
 from deskpulse.engines import EngineStore, connect_engine, publish
@@ -31,6 +38,8 @@ SCENARIOS = {
     "resolution": test_resolution_golden,
     "handoffs": test_handoffs_golden,
     "surveys": test_surveys_golden,
+    "sla": test_sla_golden,
+    "work": test_work_golden,
 }
 QUERIES = [
     {"period": "all"},
