@@ -71,13 +71,17 @@ def run_ingest(label: str, config: Path | None, paths: list[Path]) -> None:
 
 
 def generated_mailbox(messages: int) -> tuple[Path, Path]:
-    from deskpulse.demo import DEMO_CONFIG_TOML, tickets_for_messages, write_demo_mailbox
+    from deskpulse.demo import DEFAULT_START, DEMO_CONFIG_TOML, tickets_for_messages, write_demo_mailbox
+    from deskpulse.demo_inputs import write_static_inputs
 
     cache = ROOT / "benchmarks" / ".cache"
     cache.mkdir(exist_ok=True)
     mbox = cache / f"generated-{messages}.mbox"
     config = cache / "demo.toml"
     config.write_text(DEMO_CONFIG_TOML, encoding="utf-8")
+    write_static_inputs(
+        cache, DEFAULT_START, DEFAULT_START.replace(year=DEFAULT_START.year + 2)
+    )  # [files] of the config
     if not mbox.exists():
         started = time.perf_counter()
         summary = write_demo_mailbox(mbox, seed=1, tickets=tickets_for_messages(messages))

@@ -320,11 +320,24 @@ def test_demo_generates_imports_and_prints_a_scorecard(tmp_path: Path) -> None:
     assert result.exit_code == 0, f"{result.output}\n{result.exception!r}"
     assert "Volume and first response per week" in result.stdout
     assert "Per agent" in result.stdout
-    # The balanced scorecard of the demo's config: speed beside outcomes, each with a target status.
+    # The balanced scorecard of the demo's config: speed beside outcomes, satisfaction, workload and cost.
     assert "Scorecard, week 2026-W" in result.stdout
-    for label in ("First response time (business hours)", "One-touch rate", "Reopen rate", "Backlog"):
+    labels = ("First response time (business hours)", "One-touch rate", "Reopen rate", "CSAT", "Utilization", "Cost")
+    for label in labels:
         assert label in result.stdout
-    assert {p.name for p in folder.iterdir()} >= {"demo.mbox", "deskpulse.toml", "deskpulse.duckdb"}
+    # The files a team provides beside the mailbox, and the tracked work and survey answers it loaded.
+    assert {p.name for p in folder.iterdir()} >= {
+        "demo.mbox",
+        "deskpulse.toml",
+        "deskpulse.duckdb",
+        "agents.csv",
+        "schedules.csv",
+        "costs.csv",
+        "sla.toml",
+        "time_entries.csv",
+        "surveys.csv",
+    }
+    assert "time entries" in result.stdout and "survey rows" in result.stdout
     # What it imported answers the usual commands.
     store_options = ["--config", str(folder / "deskpulse.toml"), "--db", str(folder / "deskpulse.duckdb")]
     kpis = runner.invoke(app, [*store_options, "kpis", "--period", "all", "--format", "json"])

@@ -258,9 +258,7 @@ def scorecard(
     if output is Format.json:
         print(json.dumps(card.as_json(), indent=2, default=str))
         return
-    console.print(render.scorecard_table(card))
-    for warning in [*card.warnings, *(g.message for g in card.guardrails)]:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    _print_scorecard(card)
 
 
 @app.command()
@@ -353,6 +351,7 @@ def demo(
 ) -> None:
     """Generate a realistic support mailbox, import it through the real pipeline and show the scorecard."""
     from deskpulse.demo import prepare_demo
+    from deskpulse.demo_inputs import write_and_load_activity
     from deskpulse.ingest import ingest_paths
     from deskpulse.metrics.engine import KpiQuery, compute_kpis
     from deskpulse.metrics.scorecard import build_scorecard
@@ -370,6 +369,11 @@ def demo(
             task = progress.add_task("ingest", total=demo_files.summary.messages)
             summary = ingest_paths(store, config, [demo_files.mbox], progress=lambda n: progress.advance(task, n))
         _print_summary(summary)
+        inputs = write_and_load_activity(demo_files.directory, store, config, seed)
+        console.print(
+            f"Loaded {inputs.entries_loaded:,} time entries and {inputs.surveys_loaded:,} survey rows; agents, "
+            f"schedules, costs and SLA policy from {demo_files.directory}/."
+        )
         volume_and_speed = resolve_metric_ids(None)
         query = KpiQuery(metrics=volume_and_speed, period="week")
         console.print(render.kpi_table(compute_kpis(store, config, query), "Volume and first response per week"))
@@ -379,10 +383,16 @@ def demo(
         if card.previous_period and any(line.value is None for line in card.lines):
             # The newest week's resolutions are not known yet (they need `inactivity_days` of quiet).
             card = build_scorecard(store, config, at=card.previous_period)
-        console.print(render.scorecard_table(card))
+        _print_scorecard(card)
     explore = f"deskpulse --config {demo_files.config} --db {demo_files.db}"
     console.print(f"Explore further: {explore} kpis --metrics all --period month")
     console.print(f"                 {explore} progress | scorecard | tickets --sort first_response_time --desc")
+
+
+def _print_scorecard(card: Any) -> None:
+    console.print(render.scorecard_table(card))
+    for warning in [*card.warnings, *(g.message for g in card.guardrails)]:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
 
 
 def _progress() -> Progress:

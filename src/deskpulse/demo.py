@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from deskpulse.demo_inputs import write_static_inputs
 from deskpulse.demo_text import (
     AGENT_CLOSE,
     AGENT_FOLLOW,
@@ -82,15 +83,33 @@ inactivity_days = 7
 reopen_window_days = 7
 
 [scorecard]
-# A balanced scorecard: speed beside outcomes, so a faster reply that costs a second reply shows.
-metrics = ["tickets_created", "first_response_time_business", "one_touch_rate", "reopen_rate", "backlog"]
+# A balanced scorecard: speed beside outcomes, satisfaction, workload and cost, so a faster reply that costs a
+# second reply, or an agent near burnout, shows.
+metrics = [
+    "tickets_created", "first_response_time_business", "one_touch_rate", "reopen_rate", "csat", "utilization",
+    "cost_per_ticket",
+]
 period = "week"
 
 [scorecard.targets]
 first_response_time_business = { target = "1h", warning = "2h" }
 one_touch_rate = { target = 0.6, warning = 0.5 }
 reopen_rate = { target = 0.05, warning = 0.1 }
-backlog = { target = 60, warning = 100 }
+csat = { target = 0.8, warning = 0.7 }
+cost_per_ticket = { target = 50, warning = 60 }
+
+# What the mailbox cannot tell (docs/inputs.md); the demo writes these files beside this one.
+[files]
+agents = "agents.csv"
+schedules = "schedules.csv"
+costs = "costs.csv"
+sla = "sla.toml"
+
+[guardrails]
+min_survey_answers = 10                 # a small team: ten answers a week before CSAT is read
+
+[costs]
+currency = "EUR"
 """
 
 # A Monday in February: the default ten weeks cross the spring DST switch (29 March) and Easter (DE holidays).
@@ -1208,6 +1227,7 @@ def prepare_demo(directory: Path, *, seed: int = 7, tickets: int = 600, db: Path
     summary = write_demo_mailbox(mbox, seed=seed, tickets=tickets)
     config = directory / "deskpulse.toml"
     config.write_text(DEMO_CONFIG_TOML, encoding="utf-8")
+    write_static_inputs(directory, summary.first_day, summary.last_day)
     if db is None:
         db = directory / "deskpulse.duckdb"
         for stale in (db, db.with_name(db.name + ".wal")):
