@@ -71,7 +71,7 @@ def business_intervals(hours: BusinessHoursConfig, first_day: date, last_day: da
     if not hours.has_hours:
         return INTERVALS_SCHEMA.empty_table()
     zone = ZoneInfo(hours.timezone)
-    closed = _holidays(hours, first_day, last_day)
+    closed = holidays_between(hours, first_day, last_day)
     openings: list[tuple[datetime, datetime]] = []
     for day in _days(first_day, last_day):
         if day in closed:
@@ -273,7 +273,9 @@ def _timestamps(instants: list[datetime]) -> pa.Array:
     return pa.array(instants, pa.timestamp("us"))
 
 
-def _holidays(hours: BusinessHoursConfig, first_day: date, last_day: date) -> frozenset[date]:
+def holidays_between(hours: BusinessHoursConfig, first_day: date, last_day: date) -> frozenset[date]:
+    """The closed dates of ``[business_hours]``: the country's holidays in the years from ``first_day`` to
+    ``last_day``, and every date of ``extra_holidays``."""
     closed = set(hours.extra_holidays)
     if hours.holidays:
         import holidays as holidays_package  # slow to import; only needed with a country configured

@@ -24,6 +24,14 @@ _TABLES = {t.name: t for t in TABLES}
 # Queries keep DuckDB's own limit (80 % of the machine): a scorecard over ten million tickets needs it. An
 # import lowers it for its duration (`bulk_import`): appending a batch needs little, the parser processes the rest.
 IMPORT_MEMORY_LIMIT = "96MB"
+# Derived fact tables (`deskpulse.metrics.facts.store_derived_facts`): per-ticket facts and the like, computed once
+# after an import so that a query aggregates them instead of recomputing them from every message. They are a
+# cache, not canonical tables: named with this prefix, valid only while the `meta` row under DERIVED_KEY says what
+# they were built from (the settings' fingerprint), and dropped as soon as a table they derive from is written
+# (DERIVED_FROM).
+DERIVED_PREFIX = "derived_"
+DERIVED_KEY = "derived_facts"
+DERIVED_FROM = frozenset({"messages", "message_threads", "tickets", "ticket_events"})
 
 
 class StoreError(UserError):
@@ -82,6 +90,16 @@ class Store:
             yield
         finally:
             self.execute("RESET memory_limit")
+
+    @contextmanager
+    def single_thread(self) -> Iterator[None]:
+        """Run a block on one DuckDB thread: under a small memory limit, the least memory per operator (DuckDB's
+        own advice when a query runs out of it), at the cost of the other cores."""
+        self.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.execute("RESET threads")
 
     @contextmanager
     def bulk_import(self) -> Iterator[None]:
@@ -157,11 +175,48 @@ class Store:
         """A temporary table of ``rows`` for this connection's queries (the calendars), as an Ibis table."""
         return self.ibis.create_table(name, rows, temp=True, overwrite=True)
 
+    def derived_table(self, name: str) -> Any:
+        """An Ibis table expression over a derived fact table (see DERIVED_PREFIX); check `derived_state` first,
+        as the table may be missing or stale."""
+        return self.ibis.table(DERIVED_PREFIX + name)
+
+    def derived_state(self) -> str | None:
+        """What `mark_derived` recorded about the derived fact tables; None when there are none (or they went
+        stale)."""
+        rows = self.execute("SELECT value FROM meta WHERE key = ?", [DERIVED_KEY])
+        return str(rows[0][0]) if rows else None
+
     def count(self, name: str) -> int:
         [(count,)] = self.execute(f"SELECT count(*) FROM {_TABLES[name].name}")
         return int(count)
 
     # --- writes -------------------------------------------------------------------------------------------
+
+    def save_derived(self, name: str, expression: Any) -> None:
+        """Compute an Ibis expression into the derived fact table ``name``, replacing it. It is not used until
+        `mark_derived` records the fingerprint it was built with."""
+        # Columns typed as Ibis types them, not as DuckDB computes them (a sum of booleans is a HUGEINT there), so
+        # the stored table reads exactly as the expression does.
+        table = DERIVED_PREFIX + name
+        self.ibis.create_table(table, schema=expression.schema(), overwrite=True)
+        self.execute(f'INSERT INTO "{table}" SELECT * FROM ({self.ibis.compile(expression)})')
+
+    def mark_derived(self, state: str) -> None:
+        """Record that the derived fact tables are complete and hold what ``state`` describes (its format is the
+        builder's business); it stays until a table they derive from is written."""
+        self.execute("DELETE FROM meta WHERE key = ?", [DERIVED_KEY])
+        self.execute("INSERT INTO meta VALUES (?, ?)", [DERIVED_KEY, state])
+
+    def forget_derived(self) -> None:
+        """Drop the derived fact tables: the tables they derive from are about to change."""
+        self.execute("DELETE FROM meta WHERE key = ?", [DERIVED_KEY])
+        stale = self.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' AND starts_with(table_name, ?)",
+            [DERIVED_PREFIX],
+        )
+        for (table_name,) in stale:
+            self.execute(f'DROP TABLE "{table_name}"')
 
     def insert_new(self, name: str, rows: pa.Table) -> int:
         """Insert the rows whose key is not yet stored (nor repeated earlier in ``rows``); return how many."""
@@ -169,6 +224,8 @@ class Store:
         keys = [c.name for c in table.columns if c.primary_key]
         if rows.num_rows == 0:
             return 0
+        if name in DERIVED_FROM:
+            self.forget_derived()
         columns = ", ".join(f'"{c}"' for c in table.column_names)
         key_match = " AND ".join(f'stored."{k}" IS NOT DISTINCT FROM incoming."{k}"' for k in keys)
         partition = ", ".join(f'"{k}"' for k in keys)
@@ -189,6 +246,8 @@ class Store:
 
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert rows the caller has already checked are new (see `message_keys`)."""
+        if name in DERIVED_FROM:
+            self.forget_derived()
         columns = ", ".join(f'"{c}"' for c in _TABLES[name].column_names)
         self.sql.register("appended_rows", rows)
         try:
@@ -210,6 +269,8 @@ class Store:
     def replace_all(self, name: str, rows: pa.Table) -> None:
         """Replace a derived table's content in one transaction."""
         table = _TABLES[name]
+        if name in DERIVED_FROM:
+            self.forget_derived()
         columns = ", ".join(f'"{c}"' for c in table.column_names)
         self.sql.register("replacement_rows", rows)
         try:

@@ -30,7 +30,7 @@ def ticket_id_for(root_key: str) -> str:
 
 def rebuild_tickets(store: Store, config: Config) -> int:
     """Re-thread every message, store the assignment, infer status changes into `ticket_events` (spec §1.6),
-    rebuild `tickets` and `agents`; return the ticket count."""
+    rebuild `tickets` and `agents`, then the derived fact tables queries read; return the ticket count."""
     _assign_threads(store, config)
     messages = threaded_messages(store)
     horizon = store.arrow(messages.aggregate(horizon=messages.received_at.max())).column(0)[0].as_py()
@@ -40,7 +40,18 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     tickets = _ticket_rows(store, messages, horizon)
     store.replace_all("tickets", tickets)
     _rebuild_agents(store, config)
+    rebuild_derived_facts(store, config)
     return int(tickets.num_rows)
+
+
+def rebuild_derived_facts(store: Store, config: Config) -> None:
+    """The derived fact tables queries read (`deskpulse.metrics.facts.store_derived_facts`), as an import builds
+    them: on one DuckDB thread, so they fit under the import's memory limit (with two threads a million tickets
+    ran out of 512 MB; with one, ten million fit, spilling to disk)."""
+    from deskpulse.metrics.facts import store_derived_facts  # the metrics import this module
+
+    with store.single_thread():
+        store_derived_facts(store, config)
 
 
 _THREAD_COLUMNS = [

@@ -7,12 +7,14 @@ follows the JSON contract of spec §4.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import date
 from math import sqrt
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 
 from deskpulse.calendar import with_local_period
 from deskpulse.config import Config
@@ -86,13 +88,13 @@ class KpiResult:
 
 
 def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
-    calendar = build_calendar(store, config)
-    tables = fact_tables(store, calendar)
+    calendar = replace(build_calendar(store, config), period=query.period)
+    requested = [METRICS[m] for m in query.metrics]
+    metrics = _with_inputs(requested)
+    tables = fact_tables(store, calendar, {metric.source for metric in metrics if not metric.derived})
     dimensions = _dimension_tables(store, config, [*query.by, *query.filters])
     group_by = ([] if query.period == "all" else ["period"]) + list(query.by)
     keys = [*(["period"] if "period" in group_by else []), *(f"_{d}" for d in query.by)]
-    requested = [METRICS[m] for m in query.metrics]
-    metrics = _with_inputs(requested)
     # One aggregation per (fact table, bucket column): every metric placed in periods by the same event
     # is computed in the same pass.
     passes: dict[tuple[str, str], dict[str, Any]] = {}
@@ -103,9 +105,14 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
         if metric.open_bucket is not None:
             passes.setdefault((metric.source, metric.open_bucket), {})[f"{metric.id}__open"] = ("open", metric)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    # A fact table read by several passes is computed once and kept (a temporary table on the engine).
+    # A fact table read by several passes is computed once and kept (a temporary table on the engine), unless
+    # it is a stored table already.
     sources = [source for source, _ in passes]
-    cached = {source: tables[source].cache() for source in set(sources) if sources.count(source) > 1}
+    cached = {
+        source: tables[source].cache()
+        for source in set(sources)
+        if sources.count(source) > 1 and not isinstance(tables[source].op(), ops.DatabaseTable)
+    }
     try:
         for (source, bucket), wanted in passes.items():
             table = _bucketed(cached.get(source, tables[source]), bucket, calendar, query, dimensions)
@@ -174,8 +181,10 @@ def _combine(metric: Metric, first: dict[str, Any], second: dict[str, Any]) -> d
         if not b:
             return {"value": None, "n": 0}
         return {"value": (a or 0) / b, "n": second["n"]}
-    # A difference of counts: a missing side counted nothing in this period.
-    return {"value": (a or 0) - (b or 0), "n": first["n"] + second["n"]}
+    # A difference of counts: a missing side counted nothing in this period; with nothing on either side there
+    # is no population, and no number (spec §4).
+    n = first["n"] + second["n"]
+    return {"value": (a or 0) - (b or 0) if n else None, "n": n}
 
 
 def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float] | tuple[None, None]:
@@ -189,12 +198,14 @@ def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float] |
     return max(0.0, centre - margin), min(1.0, centre + margin)
 
 
-def fact_tables(store: Store, calendar: Calendar) -> dict[str, Any]:
-    """Every fact table the families declare, plus the per-ticket facts, as lazy Ibis expressions."""
+def fact_tables(store: Store, calendar: Calendar, names: Collection[str] | None = None) -> dict[str, Any]:
+    """The fact tables ``names`` (default: every one the families declare) and the per-ticket facts, as Ibis
+    tables. Only those asked for are built: some builders read files or query the store."""
     tickets = ticket_facts(store, calendar)
     tables = {"tickets": tickets}
     for name, builder in FACT_TABLES.items():
-        tables[name] = builder(store, calendar, tickets)
+        if names is None or name in names:
+            tables[name] = builder(store, calendar, tickets)
     return tables
 
 
@@ -265,13 +276,13 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[tuple[bool, str], ...]:
 
 def _aggregates(t: Any, metric: Metric) -> dict[str, Any]:
     """The Ibis aggregates of one metric over a bucketed fact table, named `<id>__<stat>`."""
-    out = _plain_aggregates(t, metric)
-    for part in _breakdown_parts(metric):
-        out.update(_plain_aggregates(t, part))
-    population = metric.population(t) if metric.population is not None else None
-    for column in metric.sums:
-        summed = t[column].cast("float64")
-        out[f"{metric.id}__sum_{column}"] = summed.sum() if population is None else summed.sum(where=population)
+    out: dict[str, Any] = {}
+    for each in (metric, *_breakdown_parts(metric)):  # a breakdown's parts report the metric's sums too
+        out.update(_plain_aggregates(t, each))
+        population = each.population(t) if each.population is not None else None
+        for column in each.sums:
+            summed = t[column].cast("float64")
+            out[f"{each.id}__sum_{column}"] = summed.sum() if population is None else summed.sum(where=population)
     return out
 
 
@@ -287,7 +298,7 @@ def _breakdown_parts(metric: Metric) -> list[Metric]:
             holds = (t[column] == label).fill_null(False)
             return holds if metric.population is None else metric.population(t) & holds
 
-        parts.append(replace(metric, id=f"{metric.id}__b{index}", population=population, breakdown=None, sums=()))
+        parts.append(replace(metric, id=f"{metric.id}__b{index}", population=population, breakdown=None, ages=None))
     return parts
 
 
@@ -322,7 +333,7 @@ def _plain_aggregates(t: Any, metric: Metric) -> dict[str, Any]:
         numerator, denominator = t[metric.value].cast("float64"), t[metric.per].cast("float64")
         counted = denominator.notnull() if population is None else population & denominator.notnull()
         return {
-            f"{name}__n": counted.sum(),
+            f"{name}__n": counted.sum() if metric.count is None else t[metric.count].sum(where=counted),
             f"{name}__num": numerator.sum(where=counted),
             f"{name}__den": denominator.sum(where=counted),
         }
@@ -336,15 +347,20 @@ def _open_aggregates(t: Any, metric: Metric) -> dict[str, Any]:
 
 def _shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
     """One metric's JSON object (spec §4) from an aggregated record."""
-    shaped = _plain_shape(metric, r)
-    for column in metric.sums:
-        total = r[f"{metric.id}__sum_{column}"]
-        shaped[column] = None if total is None else float(total)
+    shaped = _plain_shape(metric, r) | _sums(metric, r)
     if metric.breakdown is not None:
         labels = metric.breakdown[1]
         parts = _breakdown_parts(metric)
-        shaped[metric.breakdown_key] = {label: _plain_shape(part, r) for label, part in zip(labels, parts, strict=True)}
+        shaped[metric.breakdown_key] = {
+            label: _plain_shape(part, r) | _sums(part, r) for label, part in zip(labels, parts, strict=True)
+        }
     return shaped
+
+
+def _sums(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
+    """The population's sum of each column in `metric.sums`, reported beside the value."""
+    totals = {column: r[f"{metric.id}__sum_{column}"] for column in metric.sums}
+    return {column: None if total is None else float(total) for column, total in totals.items()}
 
 
 def _plain_shape(metric: Metric, r: dict[str, Any]) -> dict[str, Any]:
@@ -387,7 +403,8 @@ def _empty(metric: Metric) -> dict[str, Any]:
     if metric.breakdown is not None:
         labels = metric.breakdown[1]
         empty[metric.breakdown_key] = {
-            label: _plain_empty(part) for label, part in zip(labels, _breakdown_parts(metric), strict=True)
+            label: _plain_empty(part) | dict.fromkeys(part.sums)
+            for label, part in zip(labels, _breakdown_parts(metric), strict=True)
         }
     return empty
 

@@ -77,12 +77,14 @@ def resolution_events(store: Any, resolution: ResolutionConfig) -> Any:
     return resolutions.join(counted, "event_id")
 
 
-def resolution_summary(store: Any, resolution: ResolutionConfig) -> Any:
+def resolution_summary(store: Any, resolution: ResolutionConfig, events: Any | None = None) -> Any:
     """One row per ticket with at least one resolution: ``first_resolved_at``, ``first_resolution_agent``,
     ``last_resolved_at``, ``resolutions``, ``reopens``, ``first_resolution_reopened`` (within the window) and
     ``settled_replies``: the human agent replies up to the first resolution not reopened within the window
-    (null when every resolution so far was), the replies it took to resolve the ticket for good."""
-    events = resolution_events(store, resolution)
+    (null when every resolution so far was), the replies it took to resolve the ticket for good. ``events``:
+    `resolution_events`, when already computed."""
+    if events is None:
+        events = resolution_events(store, resolution)
     held = ~events.reopened_within_window
     return events.group_by("ticket_id").aggregate(
         first_resolved_at=events.resolved_at.min(),

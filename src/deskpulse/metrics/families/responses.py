@@ -40,8 +40,12 @@ def build_cycles(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
     the previous one, or a proactive opening) and ``agent_wait_seconds`` / ``agent_wait_business_seconds``:
     the time from it to ``customer_at``, cut short by a resolution in between (a reopen is not waiting).
     """
-    from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
+    # facts imports the catalog, which imports this module
+    from deskpulse.metrics.facts import derived_fact_table, seconds_between
 
+    stored = derived_fact_table(store, calendar, "cycles", ticket_facts)
+    if stored is not None:  # computed by the expression below after the last import (see metrics.facts)
+        return stored
     messages = threaded_messages(store)
     events = messages.select(
         "ticket_id",
@@ -131,6 +135,11 @@ def build_ticket_waits(store: Store, calendar: Calendar, ticket_facts: Any) -> A
     which a mailbox does not have: null. ``agent`` is the ticket's assignee (for a mailbox, the agent of its
     latest reply); ``resolved_at`` (the latest resolution) and ``created_at`` come from the ticket.
     """
+    from deskpulse.metrics.facts import derived_fact_table  # facts imports the catalog, which imports this module
+
+    stored = derived_fact_table(store, calendar, "ticket_waits", ticket_facts)
+    if stored is not None:  # computed by the expression below after the last import (see metrics.facts)
+        return stored
     cycles = build_cycles(store, calendar, ticket_facts)
     answered = cycles.replied_at.notnull()
     per_ticket = cycles.group_by("ticket_id").aggregate(
