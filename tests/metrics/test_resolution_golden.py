@@ -297,7 +297,21 @@ def test_whole_mailbox(store: Store) -> None:
     assert (row["resolution_rate_cohort"]["value"], row["resolution_rate_cohort"]["n"]) == (0.9, 10)
     assert (row["reopen_rate"]["value"], row["reopen_rate"]["n"]) == (1 / 11, 11)
     # Open at the horizon (Wed 4 Feb 10:00): T6 (12 Jan 11:00 → 22 d 23 h = 1,983,600 s) and T7 (3,600 s).
-    assert row["backlog"] == {"value": 2, "n": 2, "median_age": (1983600 + 3600) / 2, "max_age": 1983600.0}
+    # Their age bands: T7 is under a day old, T6 between 7 and 30 days.
+    empty = {"value": None, "n": 0}
+    assert row["backlog"] == {
+        "value": 2,
+        "n": 2,
+        "median_age": (1983600 + 3600) / 2,
+        "max_age": 1983600.0,
+        "by_age": {
+            "<1d": {"value": 1, "n": 1},
+            "1-3d": empty,
+            "3-7d": empty,
+            "7-30d": {"value": 1, "n": 1},
+            ">30d": empty,
+        },
+    }
     assert row["net_change"]["value"] == 11 - 9
 
 
@@ -339,12 +353,33 @@ def test_weeks_count_each_ticket_once_per_week_and_snapshot_the_backlog_at_week_
     assert backlog["2026-W02"]["n"] == 0
     # End of W03 (Sun 18 Jan 24:00): T6 (12 Jan 11:00 → 19 Jan 00:00 = 6 d 13 h = 565,200 s) and T10, whose
     # resolution came on Monday (16 Jan 16:00 → 2 d 8 h = 201,600 s): median 383,400.
-    assert backlog["2026-W03"] == {"value": 2, "n": 2, "median_age": 383400.0, "max_age": 565200.0}
+    assert backlog["2026-W03"] | {"by_age": None} == {
+        "value": 2,
+        "n": 2,
+        "median_age": 383400.0,
+        "max_age": 565200.0,
+        "by_age": None,
+    }
+    # Sun 18 Jan 24:00: the older is 565,200 s = 6.5 d old, the other 2 × 383,400 − 565,200 = 201,600 s = 2.3 d
+    # (the median of two is their mean): one each in 1–3 d and 3–7 d.
+    assert [band["n"] for band in backlog["2026-W03"]["by_age"].values()] == [0, 1, 1, 0, 0]
     # End of W04 (Sun 25 Jan 24:00): T6 (13 d 13 h = 1,170,000 s) and the reopened T4 (8 Jan 09:00 → 17 d 15 h =
     # 1,522,800 s; age counts from creation, not from the reopen).
-    assert backlog["2026-W04"] == {"value": 2, "n": 2, "median_age": 1346400.0, "max_age": 1522800.0}
+    assert backlog["2026-W04"] | {"by_age": None} == {
+        "value": 2,
+        "n": 2,
+        "median_age": 1346400.0,
+        "max_age": 1522800.0,
+        "by_age": None,
+    }
     # End of W05 (Sun 1 Feb 24:00): T6 only (20 d 13 h = 1,774,800 s); W06 is still running: the horizon's 2.
-    assert backlog["2026-W05"] == {"value": 1, "n": 1, "median_age": 1774800.0, "max_age": 1774800.0}
+    assert backlog["2026-W05"] | {"by_age": None} == {
+        "value": 1,
+        "n": 1,
+        "median_age": 1774800.0,
+        "max_age": 1774800.0,
+        "by_age": None,
+    }
     assert backlog["2026-W06"]["value"] == 2
     # Created: W02 T1–T5; W03 T6, T8, T9, T10 (Fri 16 Jan); W04 T11; W05 none; W06 T7.
     # Net change = created − resolved: W02 5 − 5, W03 4 − 2, W04 1 − 2, W05 0 − 2, W06 1 − 0.
@@ -358,7 +393,13 @@ def test_months_snapshot_the_backlog_on_the_last_day(store: Store) -> None:
     metrics = ["tickets_created", "tickets_resolved", "backlog", "resolution_rate"]
     rows = {row["period"]: row for row in compute_kpis(store, CONFIG, KpiQuery(metrics, period="month")).rows}
     # End of January (Sat 31 Jan 24:00): T6 alone, 12 Jan 11:00 → 1 Feb 00:00 = 19 d 13 h = 1,688,400 s.
-    assert rows["2026-01"]["backlog"] == {"value": 1, "n": 1, "median_age": 1688400.0, "max_age": 1688400.0}
+    assert rows["2026-01"]["backlog"] | {"by_age": None} == {
+        "value": 1,
+        "n": 1,
+        "median_age": 1688400.0,
+        "max_age": 1688400.0,
+        "by_age": None,
+    }
     assert rows["2026-02"]["backlog"]["value"] == 2
     # January: 9 tickets resolved of 10 created; February: 0 of 1 (T7, not resolved yet).
     assert rows["2026-01"]["resolution_rate"] == {"value": 0.9, "n": 10}

@@ -47,7 +47,11 @@ def build_resolutions(store: Store, calendar: Calendar, ticket_facts: Any) -> An
     (``previous_day`` … ``previous_year``). Open rows: ``resolved_at`` null, ``still_open``, ``never_resolved``,
     ``agent`` as in `tickets` (the first replier). Every row has ``ticket_id``, ``mailbox`` and ``created_at``.
     """
-    events = resolution_events(store, calendar.resolution)
+    from deskpulse.metrics.facts import derived_fact_table  # facts imports the catalog, which imports this module
+
+    events = derived_fact_table(store, calendar, "resolution_events", ticket_facts)
+    if events is None:
+        events = resolution_events(store, calendar.resolution)
     tickets = ticket_facts.select(
         "ticket_id",
         "mailbox",
@@ -107,10 +111,11 @@ def build_resolutions(store: Store, calendar: Calendar, ticket_facts: Any) -> An
         still_open=ibis.literal(True),
         never_resolved=unresolved.first_resolved_at.isnull(),
     )
-    table = resolved.union(still_open.cast(resolved.schema()))
+    # The labels of the previous resolution, which only resolution rows have.
     for period in LABELLED_PERIODS:
-        table = with_local_period(table, "previous_resolved_at", calendar.days, period, f"previous_{period}")
-    return table
+        resolved = with_local_period(resolved, "previous_resolved_at", calendar.days, period, f"previous_{period}")
+    still_open = still_open.mutate(**{f"previous_{period}": ibis.null("string") for period in LABELLED_PERIODS})
+    return resolved.union(still_open.cast(resolved.schema()))
 
 
 def build_backlog(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
@@ -120,12 +125,19 @@ def build_backlog(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
     ``ticket_id``, ``agent`` (the first replier, as in `tickets`), ``mailbox``, ``day_start`` (the day's first
     instant, which places the row), ``age`` (seconds from creation to the snapshot), ``age_band`` (one of
     `BACKLOG_AGE_BANDS`), ``at_horizon`` (the last day) and the next day's period labels ``next_day`` …
-    ``next_year`` (null on the last day), which tell whether the day ends a period.
+    ``next_year`` (null on the last day), which tell whether the day ends a period. With a query's period on the
+    calendar, only the days that end one of its periods have rows, and ``ends_period`` is true (else null).
     """
     from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
 
-    tickets = ticket_facts.select("ticket_id", "agent", "mailbox", "created_at")
-    intervals = open_intervals(store, tickets).join(tickets, "ticket_id")
+    tickets = ticket_facts.select("ticket_id", "agent", "mailbox", "created_at", "resolutions")
+    # A ticket never resolved is open from its creation on; only the others need their status history read.
+    quiet = tickets.filter(tickets.resolutions == 0)
+    quiet = quiet.select("ticket_id", "agent", "mailbox", "created_at", opened_at="created_at")
+    quiet = quiet.mutate(closed_at=ibis.null(quiet.created_at.type()))
+    changed = tickets.filter(tickets.resolutions > 0).drop("resolutions")
+    reopened = open_intervals(store, changed).join(changed, "ticket_id")
+    intervals = quiet.union(reopened.select(*quiet.columns))
     # A ticket is open at a snapshot when it was opened before the cutoff and not closed by then. The cutoff is
     # the end of the day; on the last day, just after the horizon, as every message up to it has happened.
     if calendar.horizon is None:
@@ -153,8 +165,18 @@ def build_backlog(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
     )
     following = ibis.window(order_by="day_start")
     snapshots = snapshots.mutate(
-        **{f"next_{p}": snapshots[f"next_{p}"].lead().over(following) for p in LABELLED_PERIODS}
+        **{f"next_{p}": snapshots[f"next_{p}"].lead().over(following) for p in LABELLED_PERIODS},
+        **{f"_this_{p}": snapshots[f"next_{p}"] for p in LABELLED_PERIODS},
     )
+    # A query by month reads only each month's last snapshot (`_ends_period`): the other days need no rows, and
+    # every day kept ends a period of the query. Without a query every day is kept, and the labels tell.
+    if calendar.period == "all":
+        snapshots = snapshots.filter(snapshots.at_horizon)
+    elif calendar.period in LABELLED_PERIODS[1:]:
+        this_label, next_label = snapshots[f"_this_{calendar.period}"], snapshots[f"next_{calendar.period}"]
+        snapshots = snapshots.filter(next_label.isnull() | (next_label != this_label))
+    ends_period = ibis.null("boolean") if calendar.period is None else ibis.literal(True)
+    snapshots = snapshots.mutate(ends_period=ends_period)
     still_open_at = ibis.coalesce(intervals.closed_at, cutoff_at_horizon)
     rows = intervals.join(snapshots, [intervals.opened_at < snapshots.cutoff, still_open_at >= snapshots.cutoff])
     age = seconds_between(rows.created_at, rows.as_of)
@@ -169,6 +191,7 @@ def build_backlog(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
         "day_start",
         "at_horizon",
         *(f"next_{p}" for p in LABELLED_PERIODS),
+        "ends_period",
         age=age,
         age_band=band,
     )
@@ -190,7 +213,7 @@ def _first_in_period(t: Any) -> Any:
 
 def _ends_period(t: Any) -> Any:
     """The backlog snapshot is the period's last: the next day belongs to another period, or there is none."""
-    return (t.period == "all").ifelse(t.at_horizon, ~_in_same_period(t, "next_"))
+    return t.ends_period.fill_null((t.period == "all").ifelse(t.at_horizon, ~_in_same_period(t, "next_")))
 
 
 def _first_resolution_with_replies(t: Any) -> Any:
@@ -378,13 +401,16 @@ BACKLOG = Metric(
     COUNT,
     "lower",
     "Tickets open at the end of the period (for the period still running, at the store's newest message), "
-    "reopened ones included; `median_age` and `max_age` give their age since creation (seconds). Per agent: "
-    "the first replier (none for unreplied tickets).",
+    "reopened ones included; `median_age` and `max_age` give their age since creation (seconds), and `by_age` "
+    "the count in each age band (<1 d, 1–3 d, 3–7 d, 7–30 d, >30 d). Per agent: the first replier (none for "
+    "unreplied tickets).",
     source="backlog",
     bucket="day_start",
     population=_ends_period,
     ages="age",
     short="Backlog",
+    breakdown=("age_band", tuple(label for label, _ in BACKLOG_AGE_BANDS)),
+    breakdown_key="by_age",
 )
 
 NET_CHANGE = Metric(
