@@ -69,3 +69,21 @@ def test_the_files_are_beside_the_config(demo: Any) -> None:
     for path in (inputs.agents, inputs.schedules, inputs.costs, inputs.sla):
         assert path.parent == files.directory and Path(path).is_file()
     assert config.files.sla == inputs.sla
+
+
+def test_the_ticket_export_recomputes_the_outcome_metrics(demo: Any) -> None:
+    from deskpulse.metrics.facts import build_calendar, list_tickets
+
+    store, config, _, _ = demo
+    tickets = list_tickets(store, build_calendar(store, config))
+    [row] = compute_kpis(store, config, KpiQuery(["csat", "handle_time", "sla_compliance"], period="all")).rows
+    # CSAT: the share of tickets whose latest CSAT answer is 4 or 5.
+    answered = [t["csat_score"] for t in tickets if t["csat_score"] is not None]
+    assert (row["csat"]["value"], row["csat"]["n"]) == (sum(s >= 4 for s in answered) / len(answered), len(answered))
+    # Handle time: tracked seconds ÷ tickets with tracked work.
+    worked = [t["handle_seconds"] for t in tickets if t["handle_seconds"]]
+    assert row["handle_time"]["value"] == pytest.approx(sum(worked) / len(worked))
+    # SLA: breached targets out of the decided ones add up per ticket.
+    assert sum(t["sla_breaches"] or 0 for t in tickets) == row["sla_compliance"]["n"] - round(
+        row["sla_compliance"]["value"] * row["sla_compliance"]["n"]
+    )

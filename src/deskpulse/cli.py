@@ -313,6 +313,8 @@ TICKET_COLUMNS = (
     "first_reply_agent",
     "first_response_time",
     "first_response_time_business",
+    "replies",
+    "csat_score",
 )
 
 

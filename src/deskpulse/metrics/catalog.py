@@ -28,6 +28,12 @@ TICKET_SORTS = (
     "customer_messages",
     "unreplied_age",
     "resolved_at",
+    "first_resolution_time",
+    "reopens",
+    "handle_seconds",
+    "csat_score",
+    "reassignments",
+    "sla_breach_seconds",
 )
 
 

@@ -2,23 +2,43 @@
 
 One Ibis expression over `messages` and `tickets`, joined to the business calendar, so it runs on any Ibis
 engine. `deskpulse tickets` exports exactly these rows, so every KPI can be recomputed from the export.
+
+Computing them reads every message, which at millions of tickets costs more than all the aggregates of a
+scorecard together. So a DuckDB store keeps them, with the wait cycles and resolution events, as derived tables
+built after each import (`store_derived_facts`); a query reads those when the settings and data they depend on
+are still the ones they were built from (`Calendar.derived`), and the expressions otherwise, as on every other
+engine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from deskpulse.calendar import business_intervals, calendar_days, calendar_range, with_business_clock
 from deskpulse.config import Config, ResolutionConfig
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import TICKET_SORTS
-from deskpulse.metrics.episodes import DAY_SECONDS, resolution_summary
+from deskpulse.metrics.episodes import DAY_SECONDS, resolution_events, resolution_summary
 from deskpulse.store import Store
 from deskpulse.tickets import threaded_messages
+
+# The modules whose code decides what the derived fact tables hold: tables built by other code are not used.
+_DERIVING_MODULES = (
+    "deskpulse/calendar.py",
+    "deskpulse/status.py",
+    "deskpulse/tickets.py",
+    "deskpulse/metrics/episodes.py",
+    "deskpulse/metrics/facts.py",
+    "deskpulse/metrics/families/responses.py",
+)
 
 
 @dataclass(frozen=True)
@@ -31,25 +51,111 @@ class Calendar:
     horizon: datetime | None
     resolution: ResolutionConfig = field(default_factory=ResolutionConfig)
     config: Config = field(default_factory=Config)  # the rest of the settings, for families that need them
+    # What the derived fact tables depend on: the business calendar, the horizon, the resolution settings and
+    # the code that derives them. The store's derived tables are read only when they were built with the same.
+    fingerprint: str = ""
+    derived: frozenset[str] = frozenset()  # the store's derived fact tables built with this fingerprint
+    # The reporting period of the query (engine.PERIODS), when one is running: a fact table may then leave out
+    # rows no metric of that period reads (the backlog keeps only the days that end a period). None: keep all.
+    period: str | None = None
 
 
 def build_calendar(store: Store, config: Config) -> Calendar:
-    messages = store.table("messages")
-    bounds = messages.aggregate(first=messages.received_at.min(), last=messages.received_at.max()).to_pyarrow()
-    first, last = bounds["first"][0].as_py(), bounds["last"][0].as_py()
+    state = _derived_state(store)
+    # While the derived tables are valid no message has changed since they were built, nor has their span.
+    span = _message_span(store) if state is None else (_instant(state["first"]), _instant(state["last"]))
+    return _calendar(store, config, span, state)
+
+
+def _calendar(
+    store: Store, config: Config, span: tuple[datetime | None, datetime | None], state: dict[str, Any] | None
+) -> Calendar:
+    first, last = span
     if first is None or last is None:
         first = last = datetime(2000, 1, 1)
         horizon = None
     else:
         horizon = last
     first_day, last_day = calendar_range(first, last)
+    opening = business_intervals(config.business_hours, first_day, last_day)
     # Real (temporary) tables on the engine rather than Ibis memtables: a cached fact table must still find
     # them in later queries, which memtables do not guarantee on every backend (Spark).
-    intervals = store.register(
-        "deskpulse_business_intervals", business_intervals(config.business_hours, first_day, last_day)
-    )
+    intervals = store.register("deskpulse_business_intervals", opening)
     days = store.register("deskpulse_calendar_days", calendar_days(config.helpdesk.timezone, first_day, last_day))
-    return Calendar(intervals, days, horizon, config.resolution, config)
+    fingerprint = _fingerprint(opening, horizon, config.resolution)
+    derived = frozenset(state["tables"]) if state is not None and state["fingerprint"] == fingerprint else frozenset()
+    return Calendar(intervals, days, horizon, config.resolution, config, fingerprint, derived)
+
+
+def _message_span(store: Store) -> tuple[datetime | None, datetime | None]:
+    """The first and last received_at of the store's messages (None, None when it has none): a pass over them."""
+    messages = store.table("messages")
+    bounds = messages.aggregate(first=messages.received_at.min(), last=messages.received_at.max()).to_pyarrow()
+    return bounds["first"][0].as_py(), bounds["last"][0].as_py()
+
+
+def _derived_state(store: Store) -> dict[str, Any] | None:
+    """What the store recorded when it last built its derived tables (`store_derived_facts`), while they are
+    valid. Only the DuckDB store keeps derived tables; on another engine every fact table is an expression."""
+    state = getattr(store, "derived_state", None)
+    text = state() if state is not None else None
+    return None if text is None else dict(json.loads(text))
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _fingerprint(intervals: pa.Table, horizon: datetime | None, resolution: ResolutionConfig) -> str:
+    """A digest of everything the derived tables depend on besides the stored rows (whose writes drop them):
+    the opening intervals themselves (so business hours, their timezone, holidays and the span all count), the
+    horizon, the resolution settings and the source of the deriving modules. The reporting timezone is not in
+    it: periods are assigned at query time."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for module in _DERIVING_MODULES:
+        digest.update((package.parent / module).read_bytes())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, intervals.schema) as writer:
+        writer.write_table(intervals)
+    digest.update(sink.getvalue().to_pybytes())
+    digest.update(repr((horizon, resolution)).encode())
+    return digest.hexdigest()
+
+
+def store_derived_facts(store: Store, config: Config) -> None:
+    """Compute the resolution events, the per-ticket facts, the wait cycles and the per-ticket waits once, into
+    the store's derived tables, for queries with these settings to read (see the module doc). Run after every
+    import. Each table is computed from those before it."""
+    from deskpulse.metrics.families.responses import build_cycles, build_ticket_waits  # they import this module
+
+    store.forget_derived()
+    span = _message_span(store)
+    calendar = _calendar(store, config, span, None)
+
+    def save(name: str, expression: Any) -> Calendar:
+        store.save_derived(name, expression)
+        return replace(calendar, derived=calendar.derived | {name})
+
+    calendar = save("resolution_events", resolution_events(store, config.resolution))
+    calendar = save("ticket_facts", compute_ticket_facts(store, calendar))
+    facts = store.derived_table("ticket_facts")
+    calendar = save("cycles", build_cycles(store, calendar, facts))
+    calendar = save("ticket_waits", build_ticket_waits(store, calendar, facts))
+    first, last = (None if instant is None else instant.isoformat() for instant in span)
+    state = {"fingerprint": calendar.fingerprint, "first": first, "last": last, "tables": sorted(calendar.derived)}
+    store.mark_derived(json.dumps(state))
+
+
+def derived_fact_table(store: Store, calendar: Calendar, name: str, ticket_facts: Any | None = None) -> Any | None:
+    """The store's derived table ``name`` when it can stand for the expression, else None: the store holds it,
+    built for this calendar, and when ``ticket_facts`` is given, the derived tables were computed from it (a
+    builder handed other per-ticket facts must compute from those)."""
+    if name not in calendar.derived:
+        return None
+    if ticket_facts is not None and not ticket_facts.equals(store.derived_table("ticket_facts")):
+        return None
+    return store.derived_table(name)
 
 
 def seconds_between(start: Any, stop: Any) -> Any:
@@ -57,7 +163,15 @@ def seconds_between(start: Any, stop: Any) -> Any:
 
 
 def ticket_facts(store: Store, calendar: Calendar) -> Any:
-    """One row per counted ticket (not excluded, not merged away) with its derived timestamps and durations."""
+    """One row per counted ticket (not excluded, not merged away) with its derived timestamps and durations:
+    the store's derived table when it holds one for this calendar, else `compute_ticket_facts`."""
+    stored = derived_fact_table(store, calendar, "ticket_facts")
+    return stored if stored is not None else compute_ticket_facts(store, calendar)
+
+
+def compute_ticket_facts(store: Store, calendar: Calendar) -> Any:
+    """`ticket_facts` as an expression over the canonical tables (and the derived resolution events, when the
+    store has them)."""
     messages = threaded_messages(store)
     tickets = store.table("tickets")
     is_customer = messages.author_role == "customer"
@@ -95,7 +209,7 @@ def ticket_facts(store: Store, calendar: Calendar) -> Any:
         "assignee",
     )
     # Resolutions and reopens (spec §1.6), from the status history; columns stay null for a ticket never resolved.
-    summary = resolution_summary(store, calendar.resolution)
+    summary = resolution_summary(store, calendar.resolution, derived_fact_table(store, calendar, "resolution_events"))
     joined = facts.left_join(summary, "ticket_id")
     facts = joined.select(
         *facts.columns,
@@ -168,10 +282,13 @@ def list_tickets(
     descending: bool = False,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The per-ticket facts as records, sorted (nulls last) and optionally limited."""
+    """The per-ticket facts and outcomes (tracked work, survey scores, escalation, SLA) as records, sorted (nulls
+    last) and optionally limited."""
     if sort not in TICKET_SORTS:
         raise UserError(f"cannot sort by {sort!r}; use one of {', '.join(TICKET_SORTS)}")
-    facts = ticket_facts(store, calendar)
+    from deskpulse.metrics.ticket_outcomes import with_outcomes  # the families import this module
+
+    facts = with_outcomes(store, calendar, ticket_facts(store, calendar))
     key = facts[sort].desc(nulls_first=False) if descending else facts[sort].asc(nulls_first=False)
     facts = facts.order_by([key, facts.ticket_id])
     if limit is not None:

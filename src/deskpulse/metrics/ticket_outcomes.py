@@ -1,0 +1,61 @@
+"""Per-ticket outcomes from the families beyond the mail: tracked work, survey scores, escalation and SLA.
+
+`deskpulse tickets` joins these to the per-ticket facts, so that handle time, CSAT, escalation rate and SLA
+compliance can be recomputed from the export as well as the response and resolution metrics. Each comes from
+the same fact table its metric reads, summed over the ticket's whole life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from deskpulse.metrics.families.handoffs import build_handoffs
+from deskpulse.metrics.families.sla import build_sla_targets
+from deskpulse.metrics.families.surveys import build_survey_answers
+from deskpulse.metrics.families.work import build_work_entries
+
+if TYPE_CHECKING:
+    from deskpulse.metrics.facts import Calendar
+    from deskpulse.store import Store
+
+# The columns this adds to each ticket, in the export's order.
+OUTCOME_COLUMNS = (
+    "handle_seconds",
+    "time_entries",
+    "csat_score",
+    "ces_score",
+    "nps_score",
+    "escalated",
+    "reassignments",
+    "sla_targets",
+    "sla_breaches",
+    "sla_breach_seconds",
+)
+
+
+def with_outcomes(store: Store, calendar: Calendar, facts: Any) -> Any:
+    """``facts`` (one row per ticket) with the `OUTCOME_COLUMNS` joined on (null where nothing is known)."""
+    whole_life = replace(calendar, period="all")  # one row per entry, not one per period grain
+    work = build_work_entries(store, whole_life, facts)
+    work = (
+        work.filter(work.ticket_id.notnull())
+        .group_by("ticket_id")
+        .aggregate(handle_seconds=work.seconds.sum(), time_entries=work.seconds.count())
+    )
+    answers = build_survey_answers(store, whole_life, facts)
+    scores = answers.group_by("ticket_id").aggregate(
+        **{f"{kind}_score": answers.score.max(where=answers.kind == kind) for kind in ("csat", "ces", "nps")}
+    )
+    handoffs = build_handoffs(store, whole_life, facts).select("ticket_id", "escalated", "reassignments")
+    targets = build_sla_targets(store, whole_life, facts)
+    sla = targets.group_by("ticket_id").aggregate(
+        sla_targets=targets.count(),
+        sla_breaches=targets.breached.ifelse(1, 0).sum(),
+        sla_breach_seconds=targets.breach_seconds.sum(),
+    )
+    out = facts
+    for table in (work, scores, handoffs, sla):
+        joined = out.left_join(table, "ticket_id")
+        out = joined.select(*out.columns, *(c for c in table.columns if c != "ticket_id"))
+    return out
