@@ -153,6 +153,40 @@ def test_ingest_again_stores_nothing(helpdesk: Helpdesk) -> None:
     assert "stored 0, duplicates 7, quarantined 0, stored with repairs 0. Tickets: 4." in summary
 
 
+def test_load_stores_time_entries_once_and_rebuild_keeps_the_numbers(helpdesk: Helpdesk) -> None:
+    entries = helpdesk.folder / "time_entries.csv"
+    entries.write_text(
+        "message_id,agent,started_at,minutes\n"
+        "<login-1@example.org>,ana@acme.test,2026-01-12 10:30,20\n"
+        "<invoice-1@example.com>,ana@acme.test,2026-02-03 09:30,40\n",
+        encoding="utf-8",
+    )
+    assert "2 new time entries stored" in one_line(deskpulse(helpdesk, "load", "time-entries", str(entries)).stdout)
+    assert "0 new time entries stored" in one_line(deskpulse(helpdesk, "load", "time-entries", str(entries)).stdout)
+    # Two tickets worked on, 20 and 40 minutes: 30 minutes per ticket over the whole store.
+    [row] = kpis_json(helpdesk, "--metrics", "handle_time", "--period", "all")["rows"]
+    assert (row["handle_time"]["value"], row["handle_time"]["n"]) == (1800, 2)
+    before = kpis_json(helpdesk, "--metrics", "all", "--period", "month")
+    assert "Rebuilt 4 tickets" in one_line(deskpulse(helpdesk, "rebuild").stdout)
+    assert kpis_json(helpdesk, "--metrics", "all", "--period", "month") == before
+
+
+def test_a_bad_survey_file_names_line_and_field_and_stores_nothing(helpdesk: Helpdesk) -> None:
+    surveys = helpdesk.folder / "surveys.csv"
+    surveys.write_text(
+        "message_id,kind,answered_at,score\n"
+        "<login-1@example.org>,csat,2026-01-13 10:00,5\n"
+        "<invoice-1@example.com>,csat,2026-02-04 10:00,9\n",
+        encoding="utf-8",
+    )
+    result = run_deskpulse(
+        "--config", str(helpdesk.config), "--db", str(helpdesk.db), "load", "surveys", str(surveys), cwd=helpdesk.folder
+    )
+    assert_user_error(result, "surveys.csv:3", "score")
+    [row] = kpis_json(helpdesk, "--metrics", "csat", "--period", "all")["rows"]
+    assert row["csat"]["n"] == 0  # line 2 was fine, and still nothing of the file was stored
+
+
 # ---------------------------------------------------------------------------------------------------------
 # kpis --format json: the contract of spec §4
 

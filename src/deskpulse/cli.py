@@ -166,6 +166,22 @@ def ingest(
 
 
 @app.command()
+def rebuild(ctx: typer.Context) -> None:
+    """Re-thread the stored mail and rebuild tickets and the stored per-ticket facts with the current config.
+
+    Run it after changing business hours, resolution or threading settings: until then, queries compute the
+    facts afresh (correct, but slower on a large store)."""
+    from deskpulse.store import Store
+    from deskpulse.tickets import rebuild_tickets
+
+    settings = _settings(ctx)
+    config = settings.config()
+    with Store.open(settings.db) as store:
+        tickets = rebuild_tickets(store, config)
+    console.print(f"Rebuilt {tickets:,} tickets and their facts in {settings.db}.")
+
+
+@app.command()
 def load(
     ctx: typer.Context,
     kind: Annotated[LoadKind, typer.Argument(help="What the file holds: time-entries or surveys.")],
