@@ -100,7 +100,7 @@ def guardrails_for(
                 warnings.append(
                     Guardrail(
                         "utilization",
-                        f"utilization of {dimension} {subject} in {period}: {utilization['value']:.0%} is {flag} "
+                        f"utilization of {dimension} {subject} in {period}: {utilization['value']:.1%} is {flag} "
                         f"(band {band.utilization_low:.0%}–{band.utilization_high:.0%}, burnout risk above "
                         f"{band.burnout_above:.0%})",
                         subject,
