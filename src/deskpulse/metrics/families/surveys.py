@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from deskpulse.metrics.message_tickets import tickets_of_named_messages
 from deskpulse.metrics.metric import MEAN, RATE, Metric
-from deskpulse.tickets import threaded_messages
 
 if TYPE_CHECKING:
     from deskpulse.metrics.facts import Calendar
@@ -32,11 +32,7 @@ def _surveys_of_counted_tickets(store: Store, ticket_facts: Any) -> Any:
     its latest human reply).
     """
     surveys = store.table("surveys")
-    messages = threaded_messages(store)
-    # A Message-ID is its message's key, so it names one message and one ticket.
-    tickets_by_message = messages.filter(messages.message_id.notnull()).select(
-        _message_id=messages.message_id, _message_ticket_id=messages.ticket_id
-    )
+    tickets_by_message = tickets_of_named_messages(store, "surveys")
     named = surveys.left_join(tickets_by_message, surveys.message_id == tickets_by_message._message_id)
     named = named.select(
         *(c for c in surveys.columns if c not in ("ticket_id", "agent")),

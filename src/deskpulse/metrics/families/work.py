@@ -25,8 +25,8 @@ from deskpulse.calendar import holidays_between, with_local_period
 from deskpulse.inputs.costs import daily_costs, read_costs
 from deskpulse.inputs.schedules import read_schedules, schedule_days
 from deskpulse.metrics.families.resolution import LABELLED_PERIODS, TICKETS_RESOLVED, build_resolutions
+from deskpulse.metrics.message_tickets import tickets_of_named_messages
 from deskpulse.metrics.metric import SHARE, Metric
-from deskpulse.tickets import threaded_messages
 
 if TYPE_CHECKING:
     from deskpulse.metrics.facts import Calendar
@@ -236,11 +236,7 @@ def _counted_entries(store: Store, calendar: Calendar, days: Any) -> Any:
     """
     entries = store.table("time_entries")
     entries = entries.filter(entries.seconds > 0)
-    messages = threaded_messages(store)
-    # A Message-ID is its message's key, so it names one message and one ticket, as threading sees it now.
-    by_message = messages.filter(messages.message_id.notnull()).select(
-        _message_id=messages.message_id, _message_ticket_id=messages.ticket_id
-    )
+    by_message = tickets_of_named_messages(store, "time_entries")
     tickets = store.table("tickets")
     tickets = tickets.select(
         _ticket_id=tickets.ticket_id,
