@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -53,3 +54,40 @@ def write_mbox(path: Path, mails: list[Mail], timezone: str = "UTC") -> Path:
             handle.write(mail.raw(tz).replace(b"\nFrom ", b"\n>From "))
             handle.write(b"\n\n")
     return path
+
+
+def address_of(person: str) -> str:
+    """``"Carla Customer <carla@example.org>"`` → ``"carla@example.org"``."""
+    return person.split("<")[1].rstrip(">")
+
+
+def conversation(
+    key: str, subject: str, customer: str, *steps: tuple[Any, ...], help_address: str = "help@acme.test"
+) -> list[Mail]:
+    """One ticket: each step ``(local time, author, text[, headers])`` answers the step before it.
+
+    The customer writes to ``help_address`` and everyone else to the customer, unless the step's headers name
+    their own ``To``; its other headers (``Cc``, ``Auto-Submitted``…) are added as they are. Message-IDs are
+    ``<key>-<step>@<author's domain>``.
+    """
+    mails: list[Mail] = []
+    ids: list[str] = []
+    for number, (received, author, text, *rest) in enumerate(steps, start=1):
+        headers = dict(rest[0]) if rest else {}
+        to = headers.pop("To", help_address if author == customer else address_of(customer))
+        message_id = f"{key}-{number}@{address_of(author).split('@')[1]}"
+        mails.append(
+            Mail(
+                author,
+                to,
+                subject if number == 1 else f"Re: {subject}",
+                received,
+                body=text + "\n",
+                message_id=message_id,
+                in_reply_to=ids[-1] if ids else None,
+                references=list(ids),
+                extra_headers=headers,
+            )
+        )
+        ids.append(message_id)
+    return mails

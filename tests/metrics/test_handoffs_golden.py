@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pytest
-from tests.mailbuilder import Mail, write_mbox
+from tests.mailbuilder import conversation, write_mbox
 
 from deskpulse.config import Config, EscalationConfig, parse_config
 from deskpulse.ingest import ingest_paths
@@ -58,35 +58,6 @@ JON = "Jon Joiner <jon@example.net>"
 KIM = "Kim Keeper <kim@example.com>"
 
 
-def address(person: str) -> str:
-    return person.split("<")[1].rstrip(">")
-
-
-def conversation(key: str, subject: str, customer: str, *steps: tuple[str, ...]) -> list[Mail]:
-    """One ticket: each step ``(local time, author, text[, To, Cc])`` answers the step before it. Agents write
-    to the customer and the customer to the help desk unless the step names its own To (and Cc)."""
-    mails: list[Mail] = []
-    ids: list[str] = []
-    for number, (received, author, text, *recipients) in enumerate(steps, start=1):
-        message_id = f"{key}-{number}@{address(author).split('@')[1]}"
-        to = recipients[0] if recipients else HELP if author == customer else address(customer)
-        mails.append(
-            Mail(
-                author,
-                to,
-                subject if number == 1 else f"Re: {subject}",
-                received,
-                body=text + "\n",
-                message_id=message_id,
-                in_reply_to=ids[-1] if ids else None,
-                references=list(ids),
-                extra_headers={"Cc": recipients[1]} if len(recipients) > 1 else {},
-            )
-        )
-        ids.append(message_id)
-    return mails
-
-
 MAILS = [
     # T1, a tag escalation: Carla Mon 5 Jan 09:00 → Ana 09:30. History: tag "billing", then "Tier2" (the tag
     # compared lowercased). Reassignments inferred from the replies: Ana alone, 0.
@@ -112,7 +83,12 @@ MAILS = [
         "Cannot log in",
         DORA,
         ("2026-01-07 09:00", DORA, "Hello,\n\nI cannot log in."),
-        ("2026-01-07 10:00", ANA, "Hi Dora,\n\nI have asked our tier 2 team.", "dora@example.net", "tier2@acme.test"),
+        (
+            "2026-01-07 10:00",
+            ANA,
+            "Hi Dora,\n\nI have asked our tier 2 team.",
+            {"To": "dora@example.net", "Cc": "tier2@acme.test"},
+        ),
     ),
     # T4, escalated twice: Erik Thu 8 Jan 09:00 → Ben 09:30 → Ben forwards it internally to tier2@acme.test
     # 10:00 → history: group "Billing" → "Tier 2" 10:05. One escalated ticket. Replies by Ben, Ben (the forward is
@@ -123,7 +99,7 @@ MAILS = [
         ERIK,
         ("2026-01-08 09:00", ERIK, "Hello,\n\nyesterday's records are gone."),
         ("2026-01-08 09:30", BEN, "Hi Erik,\n\nwe are on it."),
-        ("2026-01-08 10:00", BEN, "Tier 2, please restore Erik's records.", "tier2@acme.test"),
+        ("2026-01-08 10:00", BEN, "Tier 2, please restore Erik's records.", {"To": "tier2@acme.test"}),
     ),
     # T5, reassigned A → B → A: Fay Fri 9 Jan 09:00 → Ana 09:30 → Ben 11:30. History: assigned to Ana 09:10,
     # Ana → Ben 11:00, Ben → Ana Mon 12 Jan 09:00: 2 recorded. The history wins over the replies (which would
@@ -151,7 +127,7 @@ MAILS = [
         "t7",
         "Two-factor codes",
         HUGO,
-        ("2026-01-13 09:00", HUGO, "Hello,\n\nno codes arrive.", HELP, "tier2@acme.test"),
+        ("2026-01-13 09:00", HUGO, "Hello,\n\nno codes arrive.", {"To": HELP, "Cc": "tier2@acme.test"}),
         ("2026-01-13 09:30", ANA, "Hi Hugo,\n\nis your phone number current?"),
         ("2026-01-13 10:00", HUGO, "Yes, it is the same as always."),
         ("2026-01-13 11:00", BEN, "Hi Hugo,\n\nour SMS provider had an outage; codes flow again."),

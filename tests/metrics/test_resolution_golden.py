@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.mailbuilder import Mail, write_mbox
+from tests.mailbuilder import conversation, write_mbox
 
 from deskpulse.config import parse_config
 from deskpulse.ingest import ingest_paths
@@ -47,30 +47,6 @@ HELP = "help@acme.test"
 OUT_OF_OFFICE = {"Auto-Submitted": "auto-replied"}
 
 
-def conversation(key: str, subject: str, customer: str, *steps: tuple[str, ...]) -> list[Mail]:
-    """One ticket: each step ``(local time, author, text[, "auto"])`` answers the step before it."""
-    mails: list[Mail] = []
-    ids: list[str] = []
-    address = customer.split("<")[1].rstrip(">")
-    for number, (received, author, text, *flags) in enumerate(steps, start=1):
-        message_id = f"{key}-{number}@{author.split('@')[1].rstrip('>')}"
-        mails.append(
-            Mail(
-                author,
-                HELP if author == customer else address,
-                subject if number == 1 else f"Re: {subject}",
-                received,
-                body=text + "\n",
-                message_id=message_id,
-                in_reply_to=ids[-1] if ids else None,
-                references=list(ids),
-                extra_headers=OUT_OF_OFFICE if flags == ["auto"] else {},
-            )
-        )
-        ids.append(message_id)
-    return mails
-
-
 CARLA = "Carla Customer <carla@example.org>"
 BOB = "Bob Buyer <bob@example.com>"
 DORA = "Dora Driver <dora@example.net>"
@@ -92,7 +68,7 @@ MAILS = [
         CARLA,
         ("2026-01-05 10:00", CARLA, "Hello,\n\nplease reset my password."),
         ("2026-01-05 10:30", ANA, "Hi Carla,\n\ndone, check your inbox."),
-        ("2026-01-20 08:00", CARLA, "I am out of the office until 2 February.", "auto"),
+        ("2026-01-20 08:00", CARLA, "I am out of the office until 2 February.", OUT_OF_OFFICE),
     ),
     # T2, two replies: Tue 6 Jan 09:00 → Ben 09:30 → Bob still stuck 11:00 → Ben 14:00, resolved there:
     # 5 h = 18,000 s, business too. Two touches.

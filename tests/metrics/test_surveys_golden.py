@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.mailbuilder import Mail, write_mbox
+from tests.mailbuilder import conversation, write_mbox
 
 from deskpulse.config import Config, parse_config
 from deskpulse.ingest import ingest_paths
@@ -37,30 +37,6 @@ CONFIG = parse_config(
 ANA = "Ana Agent <ana@acme.test>"
 BEN = "Ben Agent <ben@acme.test>"
 HELP = "help@acme.test"
-
-
-def conversation(key: str, subject: str, customer: str, *steps: tuple[str, str, str]) -> list[Mail]:
-    """One ticket: each step ``(local time, author, text)`` answers the step before it; Message-IDs are
-    ``<key>-<step>@<author's domain>``."""
-    mails: list[Mail] = []
-    ids: list[str] = []
-    address = customer.split("<")[1].rstrip(">")
-    for number, (received, author, text) in enumerate(steps, start=1):
-        message_id = f"{key}-{number}@{author.split('@')[1].rstrip('>')}"
-        mails.append(
-            Mail(
-                author,
-                HELP if author == customer else address,
-                subject if number == 1 else f"Re: {subject}",
-                received,
-                body=text + "\n",
-                message_id=message_id,
-                in_reply_to=ids[-1] if ids else None,
-                references=list(ids),
-            )
-        )
-        ids.append(message_id)
-    return mails
 
 
 CARLA = "Carla Customer <carla@example.org>"

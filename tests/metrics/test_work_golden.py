@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.mailbuilder import Mail, write_mbox
+from tests.mailbuilder import conversation, write_mbox
 
 from deskpulse.config import Config, parse_config, resolve_files
 from deskpulse.ingest import ingest_paths
@@ -53,29 +53,6 @@ CARLA = "Carla Customer <carla@example.org>"
 BOB = "Bob Buyer <bob@example.com>"
 DORA = "Dora Driver <dora@example.net>"
 ERIK = "Erik Engineer <erik@example.com>"
-
-
-def conversation(key: str, subject: str, customer: str, *steps: tuple[str, str, str]) -> list[Mail]:
-    """One ticket: each step ``(local time, author, text)`` answers the step before it."""
-    mails: list[Mail] = []
-    ids: list[str] = []
-    address = customer.split("<")[1].rstrip(">")
-    for number, (received, author, text) in enumerate(steps, start=1):
-        message_id = f"{key}-{number}@{author.split('@')[1].rstrip('>')}"
-        mails.append(
-            Mail(
-                author,
-                HELP if author == customer else address,
-                subject if number == 1 else f"Re: {subject}",
-                received,
-                body=text + "\n",
-                message_id=message_id,
-                in_reply_to=ids[-1] if ids else None,
-                references=list(ids),
-            )
-        )
-        ids.append(message_id)
-    return mails
 
 
 MAILS = [
