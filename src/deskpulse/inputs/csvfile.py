@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from deskpulse.errors import UserError
+from deskpulse.mail.threading import extract_message_ids
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
@@ -137,3 +138,22 @@ def read_csv(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = 
             raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
         except csv.Error as exc:
             raise InputFileError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from exc
+
+
+def ticket_reference(record: Record) -> tuple[str | None, str | None]:
+    """``(ticket_id, message_id)`` of a line that names a ticket by exactly one of the two columns.
+
+    A Message-ID gets the same normalisation as the mail's own Message-ID header, so that it finds its message;
+    the ticket it belongs to is looked up when metrics are computed, since ticket ids follow threading.
+    """
+    ticket_id, message_text = record.optional("ticket_id"), record.optional("message_id")
+    if ticket_id is None and message_text is None:
+        raise record.error("ticket_id", "is empty, and so is message_id: one of them must name the ticket")
+    if ticket_id is not None and message_text is not None:
+        raise record.error("message_id", "is given beside ticket_id: name the ticket one way only")
+    if message_text is None:
+        return ticket_id, None
+    ids = extract_message_ids(message_text)
+    if len(ids) != 1:
+        raise record.error("message_id", f"{message_text!r} is not one Message-ID (such as <abc@mail.example>)")
+    return None, ids[0]

@@ -13,8 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deskpulse.inputs.csvfile import Record, read_csv
-from deskpulse.mail.threading import extract_message_ids
+from deskpulse.inputs.csvfile import Record, read_csv, ticket_reference
 from deskpulse.schema import SURVEYS
 
 if TYPE_CHECKING:
@@ -95,7 +94,7 @@ def _survey_row(record: Record, timezone: str) -> SurveyRow:
     kind = record.text("kind").lower()
     if kind not in SCALES:
         raise record.error("kind", f"{kind!r} is not a survey kind; use one of {', '.join(SCALES)}")
-    ticket_id, message_id = _ticket_reference(record)
+    ticket_id, message_id = ticket_reference(record)
     agent = record.optional("agent")
     if agent is not None:
         agent = agent.lower()
@@ -129,22 +128,6 @@ def _survey_row(record: Record, timezone: str) -> SurveyRow:
         record.optional("comment"),
         str(record.path),
     )
-
-
-def _ticket_reference(record: Record) -> tuple[str | None, str | None]:
-    """(ticket_id, message_id): exactly one of them names the ticket the survey asked about."""
-    ticket_id, message_text = record.optional("ticket_id"), record.optional("message_id")
-    if ticket_id is None and message_text is None:
-        raise record.error("ticket_id", "is empty, and so is message_id: one of them must name the ticket")
-    if ticket_id is not None and message_text is not None:
-        raise record.error("message_id", "is given beside ticket_id: name the ticket one way only")
-    if message_text is None:
-        return ticket_id, None
-    # The same normalisation as the mail's own Message-ID header, so the id finds its message.
-    ids = extract_message_ids(message_text)
-    if len(ids) != 1:
-        raise record.error("message_id", f"{message_text!r} is not one Message-ID (such as <abc@mail.example>)")
-    return None, ids[0]
 
 
 def _score(record: Record, kind: str) -> tuple[str, int | None]:

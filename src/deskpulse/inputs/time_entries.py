@@ -13,8 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deskpulse.inputs.csvfile import Record, read_csv
-from deskpulse.mail.threading import extract_message_ids
+from deskpulse.inputs.csvfile import Record, read_csv, ticket_reference
 from deskpulse.schema import TIME_ENTRIES
 
 if TYPE_CHECKING:
@@ -91,26 +90,18 @@ def _time_entry(record: Record, timezone: str) -> TimeEntry:
 
 
 def _ticket_reference(record: Record) -> tuple[str | None, str | None]:
-    """(ticket_id, message_id): exactly one of them names the ticket worked on."""
-    ticket_text, message_text = record.optional("ticket_id"), record.optional("message_id")
-    if ticket_text is None and message_text is None:
-        raise record.error("ticket_id", "is empty, and so is message_id: one of them must name the ticket")
-    if ticket_text is not None and message_text is not None:
-        raise record.error("message_id", "is given beside ticket_id: name the ticket one way only")
-    if ticket_text is not None:
-        ticket_id = ticket_text[:2].upper() + ticket_text[2:].lower()
-        if not TICKET_ID.fullmatch(ticket_id):
-            raise record.error(
-                "ticket_id",
-                f"{ticket_text!r} is not a deskpulse ticket id (T- and 12 hex digits, as `deskpulse tickets` "
-                "lists them); name the ticket by the Message-ID of one of its messages instead (message_id)",
-            )
-        return ticket_id, None
-    # The same normalisation as the mail's own Message-ID header, so the id finds its message.
-    ids = extract_message_ids(message_text)
-    if len(ids) != 1:
-        raise record.error("message_id", f"{message_text!r} is not one Message-ID (such as <abc@mail.example>)")
-    return None, ids[0]
+    """(ticket_id, message_id): exactly one of them names the ticket worked on; a ticket id must be deskpulse's."""
+    ticket_text, message_id = ticket_reference(record)
+    if ticket_text is None:
+        return None, message_id
+    ticket_id = ticket_text[:2].upper() + ticket_text[2:].lower()
+    if not TICKET_ID.fullmatch(ticket_id):
+        raise record.error(
+            "ticket_id",
+            f"{ticket_text!r} is not a deskpulse ticket id (T- and 12 hex digits, as `deskpulse tickets` "
+            "lists them); name the ticket by the Message-ID of one of its messages instead (message_id)",
+        )
+    return ticket_id, None
 
 
 def _seconds(record: Record) -> int:
