@@ -209,51 +209,51 @@ def fact_tables(store: Store, calendar: Calendar, names: Collection[str] | None 
     return tables
 
 
-def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> dict[str, Any]:
-    """The lookup tables the wanted dimensions need: ticket attributes, tags, agents' teams."""
-    tables: dict[str, Any] = {}
+@dataclass(frozen=True)
+class _Lookup:
+    """A table joined to fact rows for some dimensions: on the fact column `on`, matching its `key` column, it
+    adds the `_dim_<name>` columns `adds` (null on fact tables without `on`)."""
+
+    on: str
+    table: Any
+    key: str
+    adds: tuple[str, ...]
+
+
+def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> list[_Lookup]:
+    """The lookups the wanted dimensions need: ticket attributes, tags, agents' teams."""
+    lookups = []
     if set(wanted) & set(TICKET_DIMENSIONS):
         tickets = store.table("tickets")
-        tables["ticket"] = tickets.select(
-            _ticket_id=tickets.ticket_id, **{f"_dim_{d}": tickets[d] for d in TICKET_DIMENSIONS}
-        )
+        adds = tuple(f"_dim_{d}" for d in TICKET_DIMENSIONS)
+        table = tickets.select(_ticket_id=tickets.ticket_id, **{f"_dim_{d}": tickets[d] for d in TICKET_DIMENSIONS})
+        lookups.append(_Lookup("ticket_id", table, "_ticket_id", adds))
     if "tag" in wanted:
         tags = store.table("ticket_tags")
-        tables["tag"] = tags.select(_tag_ticket_id=tags.ticket_id, _dim_tag=tags.tag).distinct()
+        table = tags.select(_tag_ticket_id=tags.ticket_id, _dim_tag=tags.tag).distinct()
+        lookups.append(_Lookup("ticket_id", table, "_tag_ticket_id", ("_dim_tag",)))
     if "team" in wanted:
         from deskpulse.inputs.agents import agent_teams
 
         teams = agent_teams(store, config)
-        tables["team"] = teams.select(_team_agent=teams.agent, _dim_team=teams.team)
-    return tables
+        table = teams.select(_team_agent=teams.agent, _dim_team=teams.team)
+        lookups.append(_Lookup("agent", table, "_team_agent", ("_dim_team",)))
+    return lookups
 
 
-def _with_dimensions(table: Any, dimensions: dict[str, Any], wanted: list[str]) -> Any:
+def _with_dimensions(table: Any, lookups: list[_Lookup], wanted: list[str]) -> Any:
     """``table`` with a ``_dim_<name>`` column for each wanted dimension (null where the fact has none)."""
     columns = set(table.columns)
     out = table.mutate(**{f"_dim_{d}": table[d] for d in ("agent", "mailbox") if d in wanted})
-    if "ticket" in dimensions:
-        if "ticket_id" in columns:
-            out = out.left_join(dimensions["ticket"], out.ticket_id == dimensions["ticket"]._ticket_id)
-            out = out.drop("_ticket_id")
+    for lookup in lookups:
+        if lookup.on in columns:
+            out = out.left_join(lookup.table, out[lookup.on] == lookup.table[lookup.key]).drop(lookup.key)
         else:
-            out = out.mutate(**{f"_dim_{d}": ibis.null("string") for d in TICKET_DIMENSIONS})
-    if "tag" in dimensions:
-        if "ticket_id" in columns:
-            out = out.left_join(dimensions["tag"], out.ticket_id == dimensions["tag"]._tag_ticket_id)
-            out = out.drop("_tag_ticket_id")
-        else:
-            out = out.mutate(_dim_tag=ibis.null("string"))
-    if "team" in dimensions:
-        if "agent" in columns:
-            out = out.left_join(dimensions["team"], out.agent == dimensions["team"]._team_agent)
-            out = out.drop("_team_agent")
-        else:
-            out = out.mutate(_dim_team=ibis.null("string"))
+            out = out.mutate(**{column: ibis.null("string") for column in lookup.adds})
     return out
 
 
-def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuery, dimensions: dict[str, Any]) -> Any:
+def _bucketed(facts: Any, bucket_column: str, calendar: Calendar, query: KpiQuery, dimensions: list[_Lookup]) -> Any:
     table = facts.filter(facts[bucket_column].notnull())
     wanted = [*query.by, *query.filters]
     if wanted:
