@@ -58,6 +58,7 @@ class Calendar:
     # The reporting period of the query (engine.PERIODS), when one is running: a fact table may then leave out
     # rows no metric of that period reads (the backlog keeps only the days that end a period). None: keep all.
     period: str | None = None
+    first_message: datetime | None = None  # the store's oldest message (received_at, UTC); None without any
 
 
 def build_calendar(store: Store, config: Config) -> Calendar:
@@ -73,9 +74,9 @@ def _calendar(
     first, last = span
     if first is None or last is None:
         first = last = datetime(2000, 1, 1)
-        horizon = None
+        horizon = first_message = None
     else:
-        horizon = last
+        horizon, first_message = last, first
     first_day, last_day = calendar_range(first, last)
     opening = business_intervals(config.business_hours, first_day, last_day)
     # Real (temporary) tables on the engine rather than Ibis memtables: a cached fact table must still find
@@ -84,7 +85,9 @@ def _calendar(
     days = store.register("deskpulse_calendar_days", calendar_days(config.helpdesk.timezone, first_day, last_day))
     fingerprint = _fingerprint(opening, horizon, config.resolution)
     derived = frozenset(state["tables"]) if state is not None and state["fingerprint"] == fingerprint else frozenset()
-    return Calendar(intervals, days, horizon, config.resolution, config, fingerprint, derived)
+    return Calendar(
+        intervals, days, horizon, config.resolution, config, fingerprint, derived, first_message=first_message
+    )
 
 
 def _message_span(store: Store) -> tuple[datetime | None, datetime | None]:

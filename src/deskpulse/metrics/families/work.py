@@ -13,7 +13,7 @@ first message to its newest (its horizon), the span its mail covers:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -57,7 +57,7 @@ def build_work_entries(store: Store, calendar: Calendar, ticket_facts: Any) -> A
     over that agent's entries. The metrics keep the rows whose ``work_period`` is the query's period; when the
     calendar names it, the other grains are left out.
     """
-    entries = _counted_entries(store, calendar, _local_days(calendar, _span(store, calendar)))
+    entries = _counted_entries(store, calendar, _local_days(calendar, _span(calendar)))
     grains = []
     for grain in PERIOD_GRAINS if calendar.period is None else (calendar.period,):
         label = ibis.literal("all") if grain == "all" else entries["day_label" if grain == "day" else grain]
@@ -93,7 +93,7 @@ def build_agent_days(store: Store, calendar: Calendar, ticket_facts: Any) -> Any
     day's first instant, which places the row), ``handled_seconds`` (time entries started that day),
     ``paid_seconds`` and ``available_seconds`` (from the schedule; null when none holds for the agent that day).
     """
-    span = _span(store, calendar)
+    span = _span(calendar)
     days = _local_days(calendar, span)
     schedules = calendar.config.files.schedules
     rows: list[dict[str, Any]] = []
@@ -144,7 +144,7 @@ def build_support_costs(store: Store, calendar: Calendar, ticket_facts: Any) -> 
     created or resolved on a day of a month without cost is left out. ``agent`` and ``mailbox`` are null:
     cost belongs to the whole team.
     """
-    span = _span(store, calendar)
+    span = _span(calendar)
     costs = calendar.config.files.costs
     rows: list[dict[str, Any]] = []
     if costs is not None and span is not None:
@@ -202,15 +202,13 @@ FACT_TABLES = {
 }
 
 
-def _span(store: Store, calendar: Calendar) -> Span:
+def _span(calendar: Calendar) -> Span:
     """The first and last local day of the store's mail: the days work and cost are counted on."""
-    if calendar.horizon is None:
+    if calendar.horizon is None or calendar.first_message is None:
         return None
-    messages = store.table("messages")
-    first: datetime = messages.aggregate(first=messages.received_at.min()).to_pyarrow()["first"][0].as_py()
     zone = ZoneInfo(calendar.config.helpdesk.timezone)
     return (
-        first.replace(tzinfo=UTC).astimezone(zone).date(),
+        calendar.first_message.replace(tzinfo=UTC).astimezone(zone).date(),
         calendar.horizon.replace(tzinfo=UTC).astimezone(zone).date(),
     )
 
