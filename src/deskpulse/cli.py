@@ -24,6 +24,7 @@ from rich.progress import (
 from rich.text import Text
 
 from deskpulse import render
+from deskpulse.commands import register_all
 from deskpulse.config import DEFAULT_DB, Config, load_config
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import TICKET_SORTS, resolve_metric_ids
@@ -108,7 +109,8 @@ class Settings:
         return engine
 
 
-def _settings(ctx: typer.Context) -> Settings:
+def settings_of(ctx: typer.Context) -> Settings:
+    """The global options (--config, --db, --engine) of the command running."""
     settings = ctx.obj
     assert isinstance(settings, Settings)
     return settings
@@ -154,7 +156,7 @@ def ingest(
     from deskpulse.ingest import ingest_paths
     from deskpulse.store import Store
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     with Store.open(settings.db) as store, _progress() as progress:
         task = progress.add_task("ingest", total=None)
@@ -174,7 +176,7 @@ def rebuild(ctx: typer.Context) -> None:
     from deskpulse.store import Store
     from deskpulse.tickets import rebuild_tickets
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     with Store.open(settings.db) as store:
         tickets = rebuild_tickets(store, config)
@@ -190,7 +192,7 @@ def load(
     """Load tracked work (time entries) or survey answers from a CSV file. Loading it again adds nothing."""
     from deskpulse.store import Store
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     timezone = config.helpdesk.timezone
     with Store.open(settings.db) as store:
@@ -233,7 +235,7 @@ def kpis(
     tag or organisation."""
     from deskpulse.metrics.engine import KpiQuery, compute_kpis, parse_filters
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     query = KpiQuery(
         metrics=resolve_metric_ids(metrics) if metrics else list(config.scorecard.metrics),
@@ -267,7 +269,7 @@ def scorecard(
     """The headline KPIs of [scorecard] for one period: value, n, target status and change."""
     from deskpulse.metrics.scorecard import build_scorecard
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     with settings.tables() as store:
         card = build_scorecard(store, config, at=at, period=_compared_period(period, "a scorecard"))
@@ -290,7 +292,7 @@ def progress(
     """Each agent's scorecard KPIs against their own previous period and the team median."""
     from deskpulse.metrics.progress import agent_progress
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     with settings.tables() as store:
         reports = agent_progress(
@@ -311,7 +313,7 @@ def publish(ctx: typer.Context) -> None:
     from deskpulse.engines import connect_engine, publish
     from deskpulse.store import Store
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     if settings.engine is None:
         raise typer.BadParameter("name the engine first: deskpulse --engine postgresql://… publish")
     with Store.open(settings.db, read_only=True) as store, connect_engine(settings.engine) as engine:
@@ -345,7 +347,7 @@ def tickets(
     """One row per ticket with its derived timestamps, counts and durations."""
     from deskpulse.metrics.facts import build_calendar, list_tickets
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     config = settings.config()
     with settings.tables() as store:
         records = list_tickets(store, build_calendar(store, config), sort=sort, descending=descending, limit=limit)
@@ -375,7 +377,7 @@ def demo(
     from deskpulse.metrics.scorecard import build_scorecard
     from deskpulse.store import Store
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     demo_files = prepare_demo(directory, seed=seed, tickets=tickets, db=settings.db_option)
     console.print(
         f"Generated [bold]{demo_files.summary.messages:,}[/] messages in {demo_files.mbox} "
@@ -453,6 +455,10 @@ def _date_option(name: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{value!r} is not a date like 2026-03-01", param_hint=name) from exc
+
+
+# Command groups kept in their own modules (deskpulse.commands): registered last, so they can use this module.
+register_all(app)
 
 
 def main() -> None:

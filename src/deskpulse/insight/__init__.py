@@ -1,0 +1,1 @@
+"""Insight from the tickets: categories, sentiment, rising issues and bottlenecks (issue 5)."""
