@@ -194,7 +194,9 @@ def test_a_bad_survey_file_names_line_and_field_and_stores_nothing(helpdesk: Hel
 def test_kpis_json_has_exactly_the_keys_of_spec_section_4(helpdesk: Helpdesk) -> None:
     document = kpis_json(helpdesk, "--period", "month", "--by", "agent")
 
-    assert set(document) == {"timezone", "group_by", "metrics", "rows"}
+    # Spec §4's four keys, and `left_out`: how many tickets no metric counts, and why (spec §1.8).
+    assert set(document) == {"timezone", "group_by", "metrics", "rows", "left_out"}
+    assert all(isinstance(count, int) for count in document["left_out"].values())
     assert document["timezone"] == "UTC"
     assert document["group_by"] == ["period", "agent"]
     assert list(document["metrics"]) == [

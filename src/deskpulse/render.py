@@ -67,6 +67,11 @@ def kpi_table(result: KpiResult, title: str = "deskpulse KPIs") -> Table:
                 show = human_duration if METRICS[metric_id].unit == "seconds" else _number
                 cells.append(show(value["value"]) + (" (inconclusive)" if value.get("inconclusive") else ""))
         table.add_row(*cells)
+    if result.left_out:
+        reasons = ", ".join(
+            f"{count:,} {reason.replace('_', ' ')}" for reason, count in sorted(result.left_out.items())
+        )
+        table.caption = f"Left out of every metric: {reasons}"
     return table
 
 

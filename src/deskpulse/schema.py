@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,12 @@ MESSAGES = TableDef(
         C("attachment_count", "INTEGER", "Number of non-body MIME parts"),
         C("size_bytes", "INTEGER", "Size of the raw message"),
         C("ingested_at", "TIMESTAMP", "When deskpulse stored it (UTC)"),
+        C(
+            "source_ticket_id",
+            "VARCHAR",
+            "The ticket a help desk filed this message under (its `source_tickets` ticket_id); null for mail, "
+            "which threading places",
+        ),
     ),
 )
 
@@ -158,7 +164,11 @@ TICKETS = TableDef(
         C("updated_at", "TIMESTAMP", "received_at of the latest message"),
         C("message_count", "INTEGER", "Messages in the ticket, automation included"),
         C("is_proactive", "BOOLEAN", "The first human message came from an agent (spec §1.7)"),
-        C("status", "VARCHAR", "`open` or `resolved` (inferred for mailboxes, spec §1.6)"),
+        C(
+            "status",
+            "VARCHAR",
+            "`open`, `pending`, `on_hold` or `resolved`: the latest status change (inferred for mailboxes, spec §1.6)",
+        ),
         C("resolved_at", "TIMESTAMP", "Latest resolution; null while open"),
         C(
             "resolution_inferred",
@@ -197,6 +207,39 @@ TICKET_EVENTS = TableDef(
         C("new_value", "VARCHAR", "Value after"),
         C("inferred", "BOOLEAN", "True when deskpulse inferred the event rather than reading it"),
         C("source", "VARCHAR", "Where the event came from"),
+    ),
+)
+
+SOURCE_TICKETS = TableDef(
+    "source_tickets",
+    "Tickets as a help desk or a CSV export records them, one row per ticket. Their messages name them in "
+    "`messages.source_ticket_id` instead of being threaded; what a row says here (status, priority, category, "
+    "assignee, merges) wins over what deskpulse would infer from the messages.",
+    (
+        C("ticket_id", "VARCHAR", "deskpulse's id for it: `<source>-<the source's own id>`, e.g. `zendesk-4213`", True),
+        C("source", "VARCHAR", "The connector that read it: `zendesk`, `freshdesk`, `helpscout`, `csv`, …"),
+        C("external_id", "VARCHAR", "The source's own id of the ticket"),
+        C("subject", "VARCHAR", "Subject"),
+        C("requester", "VARCHAR", "The customer: e-mail address when known, else the source's user id"),
+        C("mailbox", "VARCHAR", "Support address, brand or inbox the ticket came through"),
+        C("channel", "VARCHAR", "`email`, `web`, `chat`, `phone`, `api`, … as the source reports it"),
+        C("created_at", "TIMESTAMP", "When the source created it (UTC)"),
+        C("updated_at", "TIMESTAMP", "Last update the source reports (UTC)"),
+        C("status", "VARCHAR", "Canonical status: `open`, `pending`, `on_hold` or `resolved` (solved and closed)"),
+        C("source_status", "VARCHAR", "The status in the source's own words"),
+        C("resolved_at", "TIMESTAMP", "Latest resolution the source reports; null while open or when it does not say"),
+        C("priority", "VARCHAR", "Priority"),
+        C("category", "VARCHAR", "Category, hierarchical as `Top > Sub` when the source has levels"),
+        C("organisation", "VARCHAR", "The customer's organisation"),
+        C("assignee", "VARCHAR", "Assigned agent (address when known)"),
+        C("group_name", "VARCHAR", "Assigned group or queue"),
+        C(
+            "merged_into",
+            "VARCHAR",
+            "ticket_id of the ticket this one was merged into: it counts nowhere and its messages join that one",
+        ),
+        C("excluded_reason", "VARCHAR", "`spam`, `deleted`, `test`, … when the source marks it so; else null"),
+        C("ingested_at", "TIMESTAMP", "When deskpulse stored it (UTC)"),
     ),
 )
 
@@ -323,6 +366,7 @@ TABLES: tuple[TableDef, ...] = (
     MESSAGES,
     MESSAGE_THREADS,
     TICKETS,
+    SOURCE_TICKETS,
     TICKET_EVENTS,
     TICKET_TAGS,
     AGENTS,

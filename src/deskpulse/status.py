@@ -21,7 +21,8 @@ from deskpulse.store import Store
 
 RESOLVED = "resolved"
 OPEN = "open"
-INFERRED_SOURCE = "inferred"  # ticket_events.source of the rows this module writes
+INFERRED_SOURCE = "inferred"  # ticket_events.source of the rows this module infers from mail
+SNAPSHOT = "snapshot"  # ... and of those it reads off a help desk ticket that came without its history
 
 # An acknowledgement is the customer's whole new text (quoted history and signature already removed): short,
 # opening (after an optional greeting) with thanks or a confirmation, with no question, request, doubt or new
@@ -123,15 +124,45 @@ def inferred_status_events(messages: Any, horizon: datetime, inactivity_days: in
     )
 
 
-def write_inferred_events(store: Store, config: Config, messages: Any, horizon: datetime | None) -> int:
-    """Replace the inferred rows of `ticket_events` with a fresh inference; other sources' rows stay."""
+def snapshot_status_events(store: Store) -> Any:
+    """Status changes for the help desk tickets whose source gave a status but no history (a CSV of tickets, a
+    ticket list without audits): a resolution at the source's resolved_at, so resolution metrics count them.
+    Only the latest resolution is known, so such a ticket shows no reopens."""
+    tickets = store.table("source_tickets")
     events = store.table("ticket_events")
-    kept = store.arrow(events.filter(events.source.isnull() | (events.source != INFERRED_SOURCE)))
-    if horizon is None:
-        inferred = TICKET_EVENTS.arrow_schema().empty_table()
-    else:
-        expression = inferred_status_events(messages, horizon, config.resolution.inactivity_days)
-        inferred = store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id"))
+    derived = events.source.isin((INFERRED_SOURCE, SNAPSHOT)).fill_null(False)
+    own = events.filter((events.kind == "status") & ~derived)
+    with_history = own.select("ticket_id").distinct()
+    resolved = tickets.filter((tickets.status == RESOLVED) & tickets.resolved_at.notnull())
+    resolved = resolved.anti_join(with_history, "ticket_id")
+    return resolved.select(
+        event_id=ibis.literal(f"{SNAPSHOT}:{RESOLVED}:") + resolved.ticket_id,
+        ticket_id=resolved.ticket_id,
+        occurred_at=resolved.resolved_at,
+        kind=ibis.literal("status"),
+        actor=resolved.assignee,
+        old_value=ibis.literal(OPEN),
+        new_value=ibis.literal(RESOLVED),
+        inferred=ibis.literal(False),
+        source=ibis.literal(SNAPSHOT),
+    )
+
+
+def write_inferred_events(store: Store, config: Config, messages: Any, horizon: datetime | None) -> int:
+    """Replace the rows of `ticket_events` this module derives (inferred from mail, or from a help desk's
+    ticket snapshot) with fresh ones; other sources' rows stay. Only mail tickets are inferred: a help desk
+    ticket's status is the source's."""
+    events = store.table("ticket_events")
+    kept = store.arrow(events.filter(~events.source.isin((INFERRED_SOURCE, SNAPSHOT)).fill_null(False)))
     schema = TICKET_EVENTS.arrow_schema()
-    store.replace_all("ticket_events", pa.concat_tables([kept.cast(schema), inferred.cast(schema)]))
+    if horizon is None:
+        inferred = schema.empty_table()
+    else:
+        mail = messages.filter(messages.source_ticket_id.isnull())
+        expression = inferred_status_events(mail, horizon, config.resolution.inactivity_days)
+        inferred = store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id"))
+    snapshot = store.arrow(snapshot_status_events(store).order_by("ticket_id"))
+    store.replace_all(
+        "ticket_events", pa.concat_tables([kept.cast(schema), inferred.cast(schema), snapshot.cast(schema)])
+    )
     return int(inferred.num_rows)

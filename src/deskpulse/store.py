@@ -31,7 +31,7 @@ IMPORT_MEMORY_LIMIT = "96MB"
 # (DERIVED_FROM).
 DERIVED_PREFIX = "derived_"
 DERIVED_KEY = "derived_facts"
-DERIVED_FROM = frozenset({"messages", "message_threads", "tickets", "ticket_events"})
+DERIVED_FROM = frozenset({"messages", "message_threads", "tickets", "source_tickets", "ticket_events"})
 
 
 class StoreError(UserError):
@@ -244,6 +244,49 @@ class Store:
         finally:
             self.sql.unregister("incoming_rows")
 
+    def upsert(self, name: str, rows: pa.Table, *, ignore: tuple[str, ...] = ("ingested_at",)) -> tuple[int, int]:
+        """Store ``rows``, replacing the stored row of the same key when any column but ``ignore`` differs (a
+        help desk ticket read again after it changed); return (new, changed). Reading the same rows again
+        changes nothing. Within ``rows`` the last row of a key wins."""
+        table = _TABLES[name]
+        keys = [c.name for c in table.columns if c.primary_key]
+        if rows.num_rows == 0:
+            return 0, 0
+        columns = ", ".join(f'"{c}"' for c in table.column_names)
+        partition = ", ".join(f'"{k}"' for k in keys)
+        key_match = " AND ".join(f'stored."{k}" IS NOT DISTINCT FROM incoming."{k}"' for k in keys)
+        same = " AND ".join(
+            f'stored."{c}" IS NOT DISTINCT FROM incoming."{c}"' for c in table.column_names if c not in ignore
+        )
+        self.sql.register("upsert_source", rows.append_column("_position", pa.array(range(rows.num_rows))))
+        try:
+            self.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE upsert_rows AS
+                SELECT {columns}, EXISTS (SELECT 1 FROM {table.name} AS stored WHERE {key_match}) AS _known
+                FROM (
+                    SELECT *, row_number() OVER (PARTITION BY {partition} ORDER BY _position DESC) AS _copy
+                    FROM upsert_source
+                ) AS incoming
+                WHERE _copy = 1 AND NOT EXISTS (SELECT 1 FROM {table.name} AS stored WHERE {same})
+                """
+            )
+            [(new, changed)] = self.execute(
+                "SELECT count(*) FILTER (NOT _known), count(*) FILTER (_known) FROM upsert_rows"
+            )
+            if new or changed:
+                if name in DERIVED_FROM:
+                    self.forget_derived()
+                match = " AND ".join(f'{table.name}."{k}" IS NOT DISTINCT FROM incoming."{k}"' for k in keys)
+                self.execute(
+                    f"DELETE FROM {table.name} WHERE EXISTS (SELECT 1 FROM upsert_rows AS incoming WHERE {match})"
+                )
+                self.execute(f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM upsert_rows")
+            self.execute("DROP TABLE upsert_rows")
+            return int(new), int(changed)
+        finally:
+            self.sql.unregister("upsert_source")
+
     def append(self, name: str, rows: pa.Table) -> None:
         """Insert rows the caller has already checked are new (see `message_keys`)."""
         if name in DERIVED_FROM:
@@ -255,10 +298,14 @@ class Store:
         finally:
             self.sql.unregister("appended_rows")
 
-    def scan(self, name: str, columns: list[str], batch_rows: int = 20_000) -> Iterator[pa.RecordBatch]:
-        """Stream some columns of a table in record batches, for Python code that must see every row."""
+    def scan(
+        self, name: str, columns: list[str], batch_rows: int = 20_000, *, where: str | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream some columns of a table (the rows matching the SQL condition ``where``, when given) in record
+        batches, for Python code that must see every row."""
         selected = ", ".join(f'"{c}"' for c in columns)
-        reader = self.sql.sql(f"SELECT {selected} FROM {_TABLES[name].name}").to_arrow_reader(batch_rows)
+        condition = f" WHERE {where}" if where else ""
+        reader = self.sql.sql(f"SELECT {selected} FROM {_TABLES[name].name}{condition}").to_arrow_reader(batch_rows)
         yield from reader
 
     def message_keys(self) -> set[str]:

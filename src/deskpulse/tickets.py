@@ -17,7 +17,7 @@ import pyarrow as pa
 from deskpulse.columns import arrow_table
 from deskpulse.config import Config
 from deskpulse.mail.threading import ThreadInput, thread_messages
-from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKETS
+from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKETS, Column, TableDef
 from deskpulse.status import OPEN, RESOLVED, write_inferred_events
 from deskpulse.store import Store
 
@@ -33,7 +33,7 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     rebuild `tickets` and `agents`, then the derived fact tables queries read; return the ticket count."""
     _assign_threads(store, config)
     messages = threaded_messages(store)
-    horizon = store.arrow(messages.aggregate(horizon=messages.received_at.max())).column(0)[0].as_py()
+    horizon = _horizon(store, messages)
     # "Now" is the store's horizon (its newest message), so a historical export is judged by its own timeline,
     # not by the day it happens to be imported.
     write_inferred_events(store, config, messages, horizon)
@@ -42,6 +42,21 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     _rebuild_agents(store, config)
     rebuild_derived_facts(store, config)
     return int(tickets.num_rows)
+
+
+def _horizon(store: Store, messages: Any) -> datetime | None:
+    """The store's "now": its newest message, or the newest change a help desk's ticket records."""
+    newest_message = store.arrow(messages.aggregate(t=messages.received_at.max())).column(0)[0].as_py()
+    tickets = store.table("source_tickets")
+    newest_ticket = (
+        store.arrow(
+            tickets.aggregate(t=ibis.greatest(tickets.created_at, tickets.updated_at, tickets.resolved_at).max())
+        )
+        .column(0)[0]
+        .as_py()
+    )
+    known = [t for t in (newest_message, newest_ticket) if t is not None]
+    return max(known) if known else None
 
 
 def rebuild_derived_facts(store: Store, config: Config) -> None:
@@ -66,7 +81,8 @@ _THREAD_COLUMNS = [
 
 
 def _thread_inputs(store: Store) -> list[ThreadInput]:
-    """What the threader needs of every stored message, read in slices to keep memory flat.
+    """What the threader needs of every stored mail message (a help desk's messages name their ticket and are
+    not threaded), read in slices to keep memory flat.
 
     A Message-ID appears several times (as a message's own id, then in its replies' In-Reply-To and
     References), and a customer on many messages; one shared string object for each saves most of the memory
@@ -75,7 +91,7 @@ def _thread_inputs(store: Store) -> list[ThreadInput]:
     shared: dict[str, str] = {}
     share = shared.setdefault
     inputs: list[ThreadInput] = []
-    for batch in store.scan("messages", _THREAD_COLUMNS):
+    for batch in store.scan("messages", _THREAD_COLUMNS, where="source_ticket_id IS NULL"):
         columns = [batch.column(c).to_pylist() for c in _THREAD_COLUMNS]
         for key, message_id, in_reply_to, references, subject, customer, received_at in zip(*columns, strict=True):
             key = share(key, key)
@@ -95,11 +111,15 @@ def _thread_inputs(store: Store) -> list[ThreadInput]:
 
 
 def _assign_threads(store: Store, config: Config) -> None:
+    """Place every message in its ticket: mail by threading, a help desk's messages under the ticket the source
+    filed them in; then move the messages of merged-away tickets to the ticket that absorbed them (spec §1.1)."""
+    survivors = merge_targets(store)
     assignments = thread_messages(_thread_inputs(store), config.subject_window)
     ticket_ids: dict[str, str] = {}
     for assignment in assignments.values():
         if assignment.thread_key not in ticket_ids:
-            ticket_ids[assignment.thread_key] = ticket_id_for(assignment.thread_key)
+            ticket_id = ticket_id_for(assignment.thread_key)
+            ticket_ids[assignment.thread_key] = survivors.get(ticket_id, ticket_id)
     table = arrow_table(
         MESSAGE_THREADS,
         {
@@ -111,6 +131,46 @@ def _assign_threads(store: Store, config: Config) -> None:
     )
     del assignments
     store.replace_all("message_threads", table)
+    # A help desk's messages: each replies to the one before it in its ticket.
+    merges = arrow_table(MERGES, {"merged": list(survivors), "survivor": list(survivors.values())})
+    store.register("ticket_merges", merges)
+    store.execute(
+        """
+        INSERT INTO message_threads (message_key, ticket_id, parent_key, thread_link)
+        SELECT m.message_key, coalesce(g.survivor, m.source_ticket_id),
+               lag(m.message_key) OVER (PARTITION BY m.source_ticket_id ORDER BY m.received_at, m.message_key),
+               'source'
+        FROM messages m LEFT JOIN ticket_merges g ON g.merged = m.source_ticket_id
+        WHERE m.source_ticket_id IS NOT NULL
+        """
+    )
+
+
+MERGES = TableDef(
+    "ticket_merges",
+    "Merged-away ticket → the ticket that finally absorbed it (chains followed).",
+    (
+        Column("merged", "VARCHAR", "ticket_id merged away", primary_key=True),
+        Column("survivor", "VARCHAR", "ticket_id its messages join"),
+    ),
+)
+
+
+def merge_targets(store: Store) -> dict[str, str]:
+    """For each merged-away ticket, the ticket that finally absorbed it: merges chain (A into B, then B into C
+    sends A's messages to C). A cycle, which no help desk should produce, stops at the last ticket before it
+    repeats."""
+    rows = store.execute("SELECT ticket_id, merged_into FROM source_tickets WHERE merged_into IS NOT NULL")
+    into = dict(rows)
+    targets = {}
+    for ticket in into:
+        seen = {ticket}
+        target = into[ticket]
+        while target in into and into[target] not in seen:
+            seen.add(target)
+            target = into[target]
+        targets[ticket] = target
+    return targets
 
 
 def threaded_messages(store: Store) -> Any:
@@ -138,6 +198,14 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Ta
     )
     if horizon is None:
         return TICKETS.arrow_schema().empty_table()
+    # A help desk's own record of a ticket wins over what the messages suggest; a ticket may have only one
+    # (a CSV of tickets without their messages; a merged-away ticket, whose messages moved to the survivor).
+    source = store.table("source_tickets").rename(lambda name: f"source_{name}")
+    both = per_ticket.outer_join(source, per_ticket.ticket_id == source.source_ticket_id)
+    both = both.select(
+        *(c for c in both.columns if c not in ("ticket_id", "source_ticket_id")),
+        ticket_id=ibis.coalesce(both.source_ticket_id, both.ticket_id),
+    ).view()  # a fresh relation: the join below is on a column computed over the one above
     # Status comes from the status history: the source's own, or the resolutions and reopens inferred from the
     # mail (`deskpulse.status`, spec §1.6). The latest change decides; resolved_at is the latest resolution.
     events = store.table("ticket_events")
@@ -148,28 +216,37 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Ta
         last_resolved_at=changes.occurred_at.max(where=is_resolution),
         last_resolution_inferred=changes.inferred.argmax(changes.occurred_at, where=is_resolution),
     )
-    per_ticket = per_ticket.left_join(latest, "ticket_id")
-    resolved = (per_ticket.last_status == RESOLVED).fill_null(False)
-    result = per_ticket.select(
-        ticket_id=per_ticket.ticket_id,
-        root_message_key=per_ticket.root_message_key,
-        subject=per_ticket.subject,
-        requester=per_ticket.requester,
-        mailbox=per_ticket.mailbox,
-        channel=ibis.literal("email"),
-        created_at=per_ticket.created_at,
-        updated_at=per_ticket.updated_at,
-        message_count=per_ticket.message_count.cast("int32"),
-        is_proactive=(per_ticket.first_human_role == "agent").fill_null(False),
-        status=ibis.ifelse(resolved, RESOLVED, OPEN),
-        resolved_at=ibis.ifelse(resolved, per_ticket.last_resolved_at, ibis.null("timestamp")),
-        resolution_inferred=resolved & per_ticket.last_resolution_inferred.fill_null(False),
-        priority=ibis.null("string"),
-        category=ibis.null("string"),
-        organisation=_organisation(per_ticket.requester),
-        assignee=per_ticket.assignee,
-        merged_into=ibis.null("string"),
-        excluded_reason=ibis.ifelse(per_ticket.human_messages == 0, "automation_only", ibis.null("string")),
+    both = both.left_join(latest, "ticket_id")
+    status = ibis.coalesce(both.last_status, both.source_status, ibis.literal(OPEN))
+    resolved = status == RESOLVED
+    requester = ibis.coalesce(both.source_requester, both.requester)
+    excluded = ibis.coalesce(
+        both.source_excluded_reason,
+        both.source_merged_into.notnull().ifelse("merged", ibis.null("string")),
+        (both.human_messages == 0).ifelse("automation_only", ibis.null("string")),
+    )
+    result = both.select(
+        ticket_id=both.ticket_id,
+        root_message_key=both.root_message_key,
+        subject=ibis.coalesce(both.source_subject, both.subject),
+        requester=requester,
+        mailbox=ibis.coalesce(both.source_mailbox, both.mailbox),
+        channel=ibis.coalesce(both.source_channel, ibis.literal("email")),
+        created_at=ibis.coalesce(both.source_created_at, both.created_at),
+        updated_at=ibis.coalesce(both.source_updated_at, both.updated_at),
+        message_count=both.message_count.fill_null(0).cast("int32"),
+        is_proactive=(both.first_human_role == "agent").fill_null(False),
+        status=status,
+        resolved_at=ibis.ifelse(
+            resolved, ibis.coalesce(both.last_resolved_at, both.source_resolved_at), ibis.null("timestamp")
+        ),
+        resolution_inferred=resolved & both.last_resolution_inferred.fill_null(False),
+        priority=both.source_priority,
+        category=both.source_category,
+        organisation=ibis.coalesce(both.source_organisation, _organisation(requester)),
+        assignee=ibis.coalesce(both.source_assignee, both.assignee),
+        merged_into=both.source_merged_into,
+        excluded_reason=excluded,
     )
     return store.arrow(result.order_by("created_at", "ticket_id"))
 
@@ -207,4 +284,8 @@ def _rebuild_agents(store: Store, config: Config) -> None:
         "active": [True] * len(addresses),
         "source": ["mail" if a in seen_in_mail else "config" for a in addresses],
     }
-    store.replace_all("agents", arrow_table(AGENTS, columns))
+    # Agents a help desk listed stay as the connector stored them; mail and config are re-read every time.
+    listed = store.table("agents")
+    kept = store.arrow(listed.filter(~listed.source.isin(("mail", "config")) & ~listed.address.isin(addresses)))
+    rebuilt = arrow_table(AGENTS, columns)
+    store.replace_all("agents", pa.concat_tables([kept.cast(rebuilt.schema), rebuilt]))

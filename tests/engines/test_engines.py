@@ -16,6 +16,7 @@ from tests import test_first_response_golden
 from tests.mailbuilder import write_mbox
 from tests.metrics import (
     test_handoffs_golden,
+    test_merges_golden,
     test_resolution_golden,
     test_responses_golden,
     test_sla_golden,
@@ -45,6 +46,7 @@ SCENARIOS = {
     "surveys": (test_surveys_golden, [m.id for m in surveys.METRICS]),
     "sla": (test_sla_golden, [m.id for m in sla.METRICS]),
     "work": (test_work_golden, [m.id for m in work.METRICS]),
+    "merges": (test_merges_golden, MAIL_METRICS),
 }
 QUERIES = [
     {"period": "all"},

@@ -95,6 +95,7 @@ def _message_row(mail: ParsedMail, rules: SenderRules, now: datetime) -> tuple[o
         mail.attachment_count,
         len(mail.raw.data),
         now,
+        None,  # source_ticket_id: mail is threaded, not filed under a ticket by a source
     )
 
 

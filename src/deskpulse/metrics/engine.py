@@ -77,6 +77,9 @@ class KpiResult:
     group_by: list[str]
     metrics: list[str]
     rows: list[dict[str, Any]]
+    # Tickets created in the query's date range that no metric counts, by reason (spec §1.8): merged away,
+    # spam, deleted, automation only, … Grouping and filters do not apply: they are nobody's tickets.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class KpiResult:
             "group_by": self.group_by,
             "metrics": {m: METRICS[m].contract() for m in self.metrics},
             "rows": self.rows,
+            "left_out": self.left_out,
         }
 
 
@@ -154,7 +158,18 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
         shaped = {k: v for k, v in row.items() if not k.startswith("_")}
         shaped.update((metric.id, results[metric.id]) for metric in requested)
         ordered.append(shaped)
-    return KpiResult(config.helpdesk.timezone, group_by, list(query.metrics), ordered)
+    return KpiResult(config.helpdesk.timezone, group_by, list(query.metrics), ordered, left_out(store, calendar, query))
+
+
+def left_out(store: Store, calendar: Calendar, query: KpiQuery) -> dict[str, int]:
+    """How many tickets created in the query's date range the metrics leave out, by reason."""
+    tickets = store.table("tickets")
+    excluded = tickets.filter(tickets.excluded_reason.notnull())
+    excluded = _bucketed(
+        excluded, "created_at", calendar, KpiQuery([], "all", since=query.since, until=query.until), []
+    )
+    counts = excluded.group_by("excluded_reason").aggregate(tickets=excluded.count())
+    return {row["excluded_reason"]: int(row["tickets"]) for row in counts.to_pyarrow().to_pylist()}
 
 
 def _with_inputs(requested: list[Metric]) -> list[Metric]:
