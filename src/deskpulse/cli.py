@@ -173,13 +173,13 @@ def rebuild(ctx: typer.Context) -> None:
 
     Run it after changing business hours, resolution or threading settings: until then, queries compute the
     facts afresh (correct, but slower on a large store)."""
+    from deskpulse.ingest import rebuild_store
     from deskpulse.store import Store
-    from deskpulse.tickets import rebuild_tickets
 
     settings = settings_of(ctx)
     config = settings.config()
     with Store.open(settings.db) as store:
-        tickets = rebuild_tickets(store, config)
+        tickets = rebuild_store(store, config)
     console.print(f"Rebuilt {tickets:,} tickets and their facts in {settings.db}.")
 
 

@@ -3,7 +3,7 @@
 Parser processes encode their rows here, so they need not import pyarrow, and the bytes they send are
 the column buffers themselves: the importing process wraps them into an Arrow table without touching a
 single value (`decode`). Types follow the canonical schema: VARCHAR, VARCHAR[], TIMESTAMP (naive UTC,
-microseconds), BOOLEAN, INTEGER, BIGINT.
+microseconds), BOOLEAN, INTEGER, BIGINT, DOUBLE.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 @dataclass(frozen=True)
 class EncodedColumn:
-    kind: str  # a canonical column type: VARCHAR, VARCHAR[], TIMESTAMP, BOOLEAN, INTEGER, BIGINT
+    kind: str  # a canonical column type: VARCHAR, VARCHAR[], TIMESTAMP, BOOLEAN, INTEGER, BIGINT, DOUBLE
     length: int
     validity: bytes | None  # Arrow validity bitmap (LSB first); None when no value is null
     buffers: tuple[bytes, ...]  # the type's own buffers after the validity bitmap
@@ -50,6 +50,8 @@ def encode(values: Sequence[Any], kind: str) -> EncodedColumn:
     if kind in ("INTEGER", "BIGINT"):
         numbers = array("i" if kind == "INTEGER" else "q", (0 if v is None else v for v in values))
         return EncodedColumn(kind, length, validity, (numbers.tobytes(),))
+    if kind == "DOUBLE":
+        return EncodedColumn(kind, length, validity, (array("d", (0.0 if v is None else v for v in values)).tobytes(),))
     if kind == "BOOLEAN":
         return EncodedColumn(kind, length, validity, (_bitmap([bool(v) for v in values]),))
     raise ValueError(f"no encoding for column type {kind}")
@@ -101,5 +103,6 @@ def arrow_type(kind: str) -> Any:
         "BOOLEAN": pa.bool_(),
         "INTEGER": pa.int32(),
         "BIGINT": pa.int64(),
+        "DOUBLE": pa.float64(),
     }
     return types[kind]

@@ -125,6 +125,45 @@ class ScorecardConfig:
     targets: Mapping[str, Target] = field(default_factory=dict)
 
 
+IMAP_TLS_MODES = ("imaps", "starttls")
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """A live IMAP account (`deskpulse sync imap`, `deskpulse watch`). The password is never here: it comes from
+    $DESKPULSE_IMAP_PASSWORD or `password_file`. Paths are relative to the config file."""
+
+    host: str | None = None
+    port: int | None = None  # None: 993 for imaps, 143 for starttls
+    user: str | None = None
+    folders: tuple[str, ...] = ("INBOX",)
+    tls: str = "imaps"
+    ca_file: Path | None = None
+    password_file: Path | None = None
+    batch_size: int = 200
+
+
+@dataclass(frozen=True)
+class LabelsConfig:
+    """What folders and labels mean, as written (matched case-insensitively): resolved, a category, a priority."""
+
+    resolved: tuple[str, ...] = ()
+    category: Mapping[str, str] = field(default_factory=dict)
+    priority: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    """Where a sentiment score (−1 … 1) becomes a label, and when a ticket goes to the review queue."""
+
+    negative_below: float = -0.1  # a message scoring below this is negative…
+    positive_above: float = 0.1  # …above this positive, else neutral
+    flag_below: float = -0.5  # a ticket below this, with a negative latest customer message, is flagged
+    worsening_drop: float = 0.6  # so is one whose latest customer message scores this much below the first
+    flag_threats: bool = True  # a chargeback, legal or leaving threat flags the ticket whatever the score
+    use_model: bool = True  # score with the model `deskpulse sentiment train` saved, when there is one
+
+
 @dataclass(frozen=True)
 class Config:
     helpdesk: HelpdeskConfig = field(default_factory=HelpdeskConfig)
@@ -136,6 +175,9 @@ class Config:
     escalation: EscalationConfig = field(default_factory=EscalationConfig)
     guardrails: GuardrailsConfig = field(default_factory=GuardrailsConfig)
     costs: CostsConfig = field(default_factory=CostsConfig)
+    sentiment: SentimentConfig = field(default_factory=SentimentConfig)
+    imap: ImapConfig = field(default_factory=ImapConfig)
+    labels: LabelsConfig = field(default_factory=LabelsConfig)
     source: Path | None = None
 
     @property
@@ -197,6 +239,9 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         "escalation": _parse_escalation,
         "guardrails": _parse_guardrails,
         "costs": _parse_costs,
+        "sentiment": _parse_sentiment,
+        "imap": _parse_imap,
+        "labels": _parse_labels,
     }
     parsed: dict[str, Any] = {}
     for name, value in data.items():
@@ -374,12 +419,99 @@ def _parse_guardrails(values: Mapping[str, Any]) -> GuardrailsConfig:
     return GuardrailsConfig(low, high, burnout, minimum)
 
 
+def _parse_sentiment(values: Mapping[str, Any]) -> SentimentConfig:
+    known = ("negative_below", "positive_above", "flag_below", "worsening_drop", "flag_threats", "use_model")
+    _check_keys("sentiment", values, known)
+    defaults = SentimentConfig()
+    numbers = {}
+    for key, low, high in (
+        ("negative_below", -1, 1),
+        ("positive_above", -1, 1),
+        ("flag_below", -1, 1),
+        ("worsening_drop", 0, 2),
+    ):
+        value = values.get(key, getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ConfigError(
+                f"sentiment.{key} must be a number from {low} to {high} (scores run from -1 to 1), got {value!r}"
+            )
+        numbers[key] = float(value)
+    if numbers["negative_below"] >= numbers["positive_above"]:
+        raise ConfigError(
+            f"sentiment: negative_below ({numbers['negative_below']}) must be below positive_above "
+            f"({numbers['positive_above']})"
+        )
+    flag_threats = _typed("sentiment", "flag_threats", values.get("flag_threats", True), bool, "true or false")
+    use_model = _typed("sentiment", "use_model", values.get("use_model", True), bool, "true or false")
+    return SentimentConfig(
+        numbers["negative_below"],
+        numbers["positive_above"],
+        numbers["flag_below"],
+        numbers["worsening_drop"],
+        flag_threats,
+        use_model,
+    )
+
+
 def _parse_costs(values: Mapping[str, Any]) -> CostsConfig:
     _check_keys("costs", values, ("currency",))
     currency = _typed("costs", "currency", values.get("currency", "USD"), str, "a currency code such as 'EUR'")
     if not re.fullmatch(r"[A-Z]{3}", currency.strip().upper()):
         raise ConfigError(f"costs.currency must be a three-letter currency code such as 'EUR', got {currency!r}")
     return CostsConfig(currency.strip().upper())
+
+
+def _parse_imap(values: Mapping[str, Any]) -> ImapConfig:
+    if "password" in values:
+        raise ConfigError(
+            "imap.password: a password never goes in deskpulse.toml; set DESKPULSE_IMAP_PASSWORD or "
+            "imap.password_file (a file only you can read: chmod 600)"
+        )
+    known = ("host", "port", "user", "folders", "tls", "ca_file", "password_file", "batch_size")
+    _check_keys("imap", values, known)
+    for key in ("host", "user"):
+        if not isinstance(values.get(key), str) or not values[key].strip():
+            raise ConfigError(f"imap.{key} is required: the {'server name' if key == 'host' else 'login name'}")
+    port = values.get("port")
+    if port is not None and not 1 <= _typed("imap", "port", port, int, "a port number") <= 65535:
+        raise ConfigError(f"imap.port must be a port number (1-65535), got {port}")
+    folders = _string_list("imap", "folders", values.get("folders", ["INBOX"]), lower=False)
+    if not folders:
+        raise ConfigError('imap.folders must name at least one folder, e.g. ["INBOX"]')
+    tls = _typed("imap", "tls", values.get("tls", "imaps"), str, f"one of {', '.join(IMAP_TLS_MODES)}")
+    if tls not in IMAP_TLS_MODES:
+        raise ConfigError(f"imap.tls must be one of {', '.join(IMAP_TLS_MODES)}, got {tls!r}")
+    paths = {}
+    for key in ("ca_file", "password_file"):
+        if key in values:
+            text = _typed("imap", key, values[key], str, "a file path")
+            if not text.strip():
+                raise ConfigError(f"imap.{key} must be a file path, got an empty string")
+            paths[key] = Path(text.strip()).expanduser()
+    batch_size = _typed("imap", "batch_size", values.get("batch_size", 200), int, "a whole number of messages")
+    if batch_size < 1:
+        raise ConfigError(f"imap.batch_size must be at least 1, got {batch_size}")
+    host, user = values["host"].strip(), values["user"].strip()
+    return ImapConfig(host, port, user, folders, tls, paths.get("ca_file"), paths.get("password_file"), batch_size)
+
+
+def _parse_labels(values: Mapping[str, Any]) -> LabelsConfig:
+    from deskpulse.inputs.sla import PRIORITIES  # the priorities SLA policies know
+
+    _check_keys("labels", values, ("resolved", "category", "priority"))
+    resolved = _string_list("labels", "resolved", values.get("resolved", []), lower=False)
+    meanings: dict[str, dict[str, str]] = {}
+    for key, what in (("category", "a category such as 'Billing > Refunds'"), ("priority", "a priority")):
+        table = _typed("labels", key, values.get(key, {}), dict, f"a table of label = {what}")
+        meanings[key] = {}
+        for label, meaning in table.items():
+            if not isinstance(meaning, str) or not meaning.strip():
+                raise ConfigError(f"labels.{key}.{label} must be {what}, got {meaning!r}")
+            meanings[key][label] = meaning.strip()
+    for label, priority in meanings["priority"].items():
+        if priority not in PRIORITIES:
+            raise ConfigError(f"labels.priority.{label} must be one of {', '.join(PRIORITIES)}, got {priority!r}")
+    return LabelsConfig(resolved, meanings["category"], meanings["priority"])
 
 
 def _parse_threading(values: Mapping[str, Any]) -> ThreadingConfig:

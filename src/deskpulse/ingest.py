@@ -1,5 +1,8 @@
 """Import mail into the store: read, parse, classify, store new messages, then re-thread and rebuild tickets.
 
+Any source of raw messages goes through `ingest_messages`: files on disk (`ingest_paths`) and live servers
+(`deskpulse.sources.imap`), which advance their checkpoint as each batch is stored.
+
 Parsing runs in this thread while a writer thread stores the previous batch (DuckDB and the Rust parser
 both release the GIL, so the two overlap). Memory stays bounded: at most a few batches are in flight.
 Every message read ends in exactly one place: stored, recognised as a duplicate of a stored message, or
@@ -12,6 +15,7 @@ import os
 import queue
 import threading
 import uuid
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,12 +29,15 @@ from deskpulse.config import Config
 from deskpulse.mail.records import MESSAGE_COLUMNS, PreparedBatch, prepare_batch
 from deskpulse.mail.senders import SenderRules
 from deskpulse.mail.workers import prepare_in_processes
-from deskpulse.schema import INGEST_RUNS, MESSAGES, QUARANTINE
+from deskpulse.schema import INGEST_RUNS, MESSAGE_LABELS, MESSAGES, QUARANTINE
 from deskpulse.sources.mailbox import RawMessage, read_messages
 from deskpulse.store import Store
 
 BATCH_SIZE = 2000
 REBUILD_MEMORY_LIMIT = "512MB"
+# A `meta` row saying stored mail awaits a ticket rebuild: set before an import first writes, cleared by the rebuild,
+# so a sync interrupted in between (Ctrl-C, a lost server) still gets its tickets rebuilt by the next one.
+REBUILD_PENDING_KEY = "rebuild_pending"
 # Below this much input, starting parser processes costs more than it saves.
 PARALLEL_THRESHOLD_BYTES = 32 * 1024 * 1024
 _MESSAGE_SCHEMA = MESSAGES.arrow_schema()
@@ -45,9 +52,11 @@ class IngestSummary:
     duplicates: int = 0
     quarantined: int = 0
     repaired: int = 0
+    labels: int = 0  # new `message_labels` rows: folders and Gmail labels
     tickets: int = 0
     seconds: float = 0.0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (position, reason, detail), the first 50
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)  # quarantined messages per reason
 
     @property
     def messages_per_second(self) -> float:
@@ -60,7 +69,9 @@ class IngestSummary:
             "messages_stored": self.stored,
             "duplicates": self.duplicates,
             "quarantined": self.quarantined,
+            "quarantine_reasons": dict(self.quarantine_reasons),
             "repaired": self.repaired,
+            "labels_stored": self.labels,
             "tickets": self.tickets,
             "seconds": round(self.seconds, 3),
         }
@@ -80,34 +91,84 @@ def ingest_paths(
 ) -> IngestSummary:
     """Read every message under ``paths`` into ``store`` and rebuild the tickets. Safe to run again."""
     paths = list(paths)
-    summary = IngestSummary(sources=[str(p) for p in paths])
+    messages = (message for path in paths for message in read_messages(path))
+    return ingest_messages(
+        store,
+        config,
+        messages,
+        [str(p) for p in paths],
+        progress=progress,
+        batch_size=batch_size,
+        workers=default_workers(paths) if workers is None else workers,
+    )
+
+
+BatchStored = Callable[[RawMessage], None]
+
+
+def ingest_messages(
+    store: Store,
+    config: Config,
+    messages: Iterable[RawMessage],
+    sources: list[str],
+    *,
+    progress: ProgressCallback | None = None,
+    batch_size: int = BATCH_SIZE,
+    workers: int = 0,
+    on_batch_stored: BatchStored | None = None,
+    rebuild: bool = True,
+) -> IngestSummary:
+    """Store every message of ``messages`` that is not stored yet, with its labels; then rebuild the tickets,
+    unless ``rebuild`` is False (a sync of several folders rebuilds once, with `rebuild_if_pending`).
+
+    ``on_batch_stored`` is called with the last message of each batch once that batch, its labels and its
+    quarantine rows are written: a live source advances its checkpoint there, so a crash can only make it fetch
+    a stored batch again (harmless: its messages are then duplicates), never skip one.
+    """
+    summary = IngestSummary(sources=sources)
     started = datetime.now(UTC)
     now = started.replace(tzinfo=None)
     known_keys = store.message_keys()
-    if workers is None:
-        workers = default_workers(paths)
-    batches = (batch for path in paths for batch in _batches(read_messages(path), batch_size))
-    with store.bulk_import(), _StoreWriter(store) as writer:
-        for prepared in _prepare_all(batches, config, now, workers):
-            writer.put(prepared, _count_new(prepared, known_keys, summary))
+    last_of_batch: deque[RawMessage] = deque()  # prepared batches come back in order: their last messages
+
+    def batches() -> Iterator[list[RawMessage]]:
+        iterator = iter(messages)
+        while batch := list(islice(iterator, batch_size)):
+            last_of_batch.append(batch[-1])
+            yield batch
+
+    with store.bulk_import(), _StoreWriter(store, on_batch_stored) as writer:
+        for prepared in _prepare_all(batches(), config, now, workers):
+            writer.put(prepared, _count_new(prepared, known_keys, summary), last_of_batch.popleft())
             if progress is not None:
                 progress(prepared.read)
+    summary.labels = writer.labels_stored
     del known_keys
-    # Imported only now: it brings Ibis, which the batches above do not need while parser processes run.
-    from deskpulse.tickets import rebuild_tickets
-
-    # The rebuild reads the whole store; a bounded memory limit keeps an import's footprint flat as stores grow.
-    with store.memory_limit(REBUILD_MEMORY_LIMIT):
-        summary.tickets = rebuild_tickets(store, config)
+    if rebuild:
+        summary.tickets = rebuild_store(store, config)
     finished = datetime.now(UTC)
     summary.seconds = (finished - started).total_seconds()
     _record_run(store, summary, started, finished)
     return summary
 
 
-def _batches(messages: Iterator[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    while batch := list(islice(messages, size)):
-        yield batch
+def rebuild_store(store: Store, config: Config) -> int:
+    """Re-thread the stored mail and rebuild tickets and their facts; return the ticket count."""
+    # Imported only now: it brings Ibis, which an import does not need while parser processes run.
+    from deskpulse.tickets import rebuild_tickets
+
+    # The rebuild reads the whole store; a bounded memory limit keeps an import's footprint flat as stores grow.
+    with store.memory_limit(REBUILD_MEMORY_LIMIT):
+        tickets = rebuild_tickets(store, config)
+    store.execute("DELETE FROM meta WHERE key = ?", [REBUILD_PENDING_KEY])
+    return tickets
+
+
+def rebuild_if_pending(store: Store, config: Config) -> int | None:
+    """Rebuild when an import stored something since the last rebuild (`REBUILD_PENDING_KEY`); else None."""
+    if not store.execute("SELECT 1 FROM meta WHERE key = ?", [REBUILD_PENDING_KEY]):
+        return None
+    return rebuild_store(store, config)
 
 
 def default_workers(paths: list[Path]) -> int:
@@ -152,6 +213,7 @@ def _count_new(prepared: PreparedBatch, known_keys: set[str], summary: IngestSum
     for problem in prepared.problems:
         if problem["action"] == "rejected":
             summary.quarantined += 1
+            summary.quarantine_reasons[str(problem["reason"])] += 1
         if len(summary.problems) < 50:
             where = f"{problem['source']} {problem['source_position']}"
             summary.problems.append((where, str(problem["reason"]), str(problem["detail"])))
@@ -161,27 +223,31 @@ def _count_new(prepared: PreparedBatch, known_keys: set[str], summary: IngestSum
 class _StoreWriter:
     """Writes batches on a thread of its own, at most two behind the parser; re-raises its errors.
 
-    Problem rows are few and each insert has a fixed cost, so they are written in groups.
+    Problem rows are few and each insert has a fixed cost, so they are written in groups, unless someone waits
+    for each batch to be stored (``on_batch_stored``): then a batch's problems are written with it.
     """
 
     _DONE = None
     _PROBLEMS_PER_WRITE = 2000
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, on_batch_stored: BatchStored | None = None) -> None:
         self.store = store
-        self.queue: queue.Queue[tuple[PreparedBatch, list[bool]] | None] = queue.Queue(2)
+        self.on_batch_stored = on_batch_stored
+        self.queue: queue.Queue[tuple[PreparedBatch, list[bool], RawMessage] | None] = queue.Queue(2)
         self.error: BaseException | None = None
         self.problems: list[dict[str, object]] = []
+        self.labels_stored = 0
+        self.marked_pending = False
         self.thread = threading.Thread(target=self._run, name="deskpulse-store-writer", daemon=True)
 
     def __enter__(self) -> _StoreWriter:
         self.thread.start()
         return self
 
-    def put(self, prepared: PreparedBatch, is_new: list[bool]) -> None:
+    def put(self, prepared: PreparedBatch, is_new: list[bool], last: RawMessage) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put((prepared, is_new))
+        self.queue.put((prepared, is_new, last))
 
     def __exit__(self, *exc: object) -> None:
         self.queue.put(self._DONE)
@@ -193,16 +259,26 @@ class _StoreWriter:
         while (item := self.queue.get()) is not self._DONE:
             if self.error is not None:
                 continue  # drain, so the parser is never blocked on a dead writer
-            prepared, is_new = item
+            prepared, is_new, last = item
             try:
+                if (any(is_new) or prepared.labels) and not self.marked_pending:
+                    self.store.execute("DELETE FROM meta WHERE key = ?", [REBUILD_PENDING_KEY])
+                    self.store.execute("INSERT INTO meta VALUES (?, 'true')", [REBUILD_PENDING_KEY])
+                    self.marked_pending = True
                 if any(is_new):
                     table = pa.Table.from_arrays([decode(c) for c in prepared.columns], schema=_MESSAGE_SCHEMA)
                     if not all(is_new):
                         table = table.filter(decode(encode(is_new, "BOOLEAN")))
                     self.store.append("messages", table)
+                if prepared.labels:
+                    self.labels_stored += self.store.insert_new(
+                        "message_labels", rows_table(MESSAGE_LABELS, prepared.labels)
+                    )
                 self.problems += prepared.problems
-                if len(self.problems) >= self._PROBLEMS_PER_WRITE:
+                if len(self.problems) >= self._PROBLEMS_PER_WRITE or self.on_batch_stored is not None:
                     self._write_problems()
+                if self.on_batch_stored is not None:
+                    self.on_batch_stored(last)
             except BaseException as exc:  # handed to the parser thread, which raises it
                 self.error = exc
         if self.error is None:

@@ -253,6 +253,20 @@ TICKET_TAGS = TableDef(
     ),
 )
 
+MESSAGE_LABELS = TableDef(
+    "message_labels",
+    "Where a source filed each message: the IMAP folder it was found in, a Gmail export's labels. One row per "
+    "message, label and source, kept for every copy read (a message already stored from INBOX and found again in a "
+    "`Done` folder gains the label `Done`). `[labels]` in deskpulse.toml says which labels mean resolved, a "
+    "category or a priority (`deskpulse.labels`).",
+    (
+        C("message_key", "VARCHAR", "The message", primary_key=True),
+        C("label", "VARCHAR", "The folder or label as the source spells it (`INBOX`, `Done`, `Support/Billing`)", True),
+        C("source", "VARCHAR", "`folder` (an IMAP folder) or `gmail` (X-Gmail-Labels of a Takeout mbox)", True),
+        C("observed_at", "TIMESTAMP", "When deskpulse first read the message with this label (UTC)"),
+    ),
+)
+
 AGENTS = TableDef(
     "agents",
     "Support staff: from the config, from mail they sent, or from a help desk's user list.",
@@ -361,6 +375,79 @@ INGEST_RUNS = TableDef(
     ),
 )
 
+MESSAGE_SENTIMENT = TableDef(
+    "message_sentiment",
+    "The sentiment of each customer message's new text (quoted history and signature left out), written by "
+    "`deskpulse sentiment score`. A ticket's sentiment is computed from these rows (docs/sentiment.md).",
+    (
+        C("message_key", "VARCHAR", "The customer message", primary_key=True),
+        C("score", "DOUBLE", "From −1 (furious) to 1 (delighted)"),
+        C("label", "VARCHAR", "`negative`, `neutral` or `positive`"),
+        C("reasons", "VARCHAR[]", "Why, strongest first, e.g. `chargeback threat: 'file a chargeback'`"),
+        C("signals", "VARCHAR[]", "Support signals found: `chargeback`, `legal`, `churn`, `repeat_contact`, …"),
+        C(
+            "method",
+            "VARCHAR",
+            "What scored it: `rules@<hash of the lexicon>` or `model@<hash of the trained model>`; a message scored "
+            "by anything else than the current method is scored again",
+        ),
+        C("scored_at", "TIMESTAMP", "When it was scored (UTC)"),
+    ),
+)
+
+TICKET_FLAGS = TableDef(
+    "ticket_flags",
+    "The review queue (`deskpulse flags`): tickets a manager should look at, one row per kind of flag and the "
+    "message that raised it. Raising flags again adds no duplicate; an open flag whose reason no longer holds "
+    "goes away, a reviewed one stays reviewed.",
+    (
+        C("kind", "VARCHAR", "`sentiment` (more kinds, such as SLA risk, will come)", primary_key=True),
+        C("message_key", "VARCHAR", "The message that raised it", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket that message belongs to"),
+        C("reason", "VARCHAR", "Why, in words, e.g. `getting worse: +0.42 → −0.71 over 3 customer messages`"),
+        C("score", "DOUBLE", "The ticket's sentiment when the flag was raised or last refreshed"),
+        C("raised_at", "TIMESTAMP", "When the message that raised it was received (UTC)"),
+        C("state", "VARCHAR", "`open` or `reviewed`"),
+        C("reviewed_by", "VARCHAR", "Who reviewed it"),
+        C("reviewed_at", "TIMESTAMP", "When it was reviewed (UTC)"),
+    ),
+)
+
+SYNC_CHECKPOINTS = TableDef(
+    "sync_checkpoints",
+    "How far a live sync has stored each folder: the next sync fetches only UIDs above `last_uid`, and only while "
+    "the server's UIDVALIDITY is still `uidvalidity` (else the folder is read again; stored messages are skipped "
+    "as duplicates). Advanced after each stored batch, so an interrupted sync resumes where it stopped.",
+    (
+        C("source", "VARCHAR", "The account: `imap://user@host:port`", primary_key=True),
+        C("folder", "VARCHAR", "The folder, as configured", primary_key=True),
+        C("uidvalidity", "BIGINT", "The folder's UIDVALIDITY when last_uid was stored"),
+        C("last_uid", "BIGINT", "Every message up to this UID is stored (or quarantined); 0 before the first"),
+        C("synced_at", "TIMESTAMP", "When a sync last advanced or confirmed this checkpoint (UTC)"),
+        C(
+            "cursor",
+            "VARCHAR",
+            "For a help desk API (source `zendesk://<host>`, folder the stream: `tickets`, `ticket_events`, …): "
+            "the position its incremental export returned after the last stored page; null for IMAP",
+        ),
+    ),
+)
+
+SOURCE_USERS = TableDef(
+    "source_users",
+    "The people a help desk names by its own ids (requesters, agents, authors of comments and changes), as its "
+    "user list last said: a later read that names only the id (a comment fetched today by a user fetched last "
+    "week) finds the address and the role here.",
+    (
+        C("source", "VARCHAR", "The connector: `zendesk`, …", primary_key=True),
+        C("user_id", "VARCHAR", "The source's own id of the user", primary_key=True),
+        C("address", "VARCHAR", "E-mail address, lowercased; null when the source has none"),
+        C("name", "VARCHAR", "Display name"),
+        C("role", "VARCHAR", "`customer` or `agent` (the source's end-user, agent or admin)"),
+        C("active", "BOOLEAN", "False when the source says the user was deleted or suspended"),
+    ),
+)
+
 TABLES: tuple[TableDef, ...] = (
     META,
     MESSAGES,
@@ -369,11 +456,16 @@ TABLES: tuple[TableDef, ...] = (
     SOURCE_TICKETS,
     TICKET_EVENTS,
     TICKET_TAGS,
+    MESSAGE_LABELS,
     AGENTS,
     SURVEYS,
     TIME_ENTRIES,
     QUARANTINE,
     INGEST_RUNS,
+    SYNC_CHECKPOINTS,
+    SOURCE_USERS,
+    MESSAGE_SENTIMENT,
+    TICKET_FLAGS,
 )
 
 

@@ -23,6 +23,8 @@ RESOLVED = "resolved"
 OPEN = "open"
 INFERRED_SOURCE = "inferred"  # ticket_events.source of the rows this module infers from mail
 SNAPSHOT = "snapshot"  # ... and of those it reads off a help desk ticket that came without its history
+LABELLED = "label"  # ... and of those a resolved folder or label says (`deskpulse.labels`)
+DERIVED_SOURCES = (INFERRED_SOURCE, SNAPSHOT, LABELLED)  # rewritten on every rebuild
 
 # An acknowledgement is the customer's whole new text (quoted history and signature already removed): short,
 # opening (after an optional greeting) with thanks or a confirmation, with no question, request, doubt or new
@@ -130,7 +132,7 @@ def snapshot_status_events(store: Store) -> Any:
     Only the latest resolution is known, so such a ticket shows no reopens."""
     tickets = store.table("source_tickets")
     events = store.table("ticket_events")
-    derived = events.source.isin((INFERRED_SOURCE, SNAPSHOT)).fill_null(False)
+    derived = events.source.isin(DERIVED_SOURCES).fill_null(False)
     own = events.filter((events.kind == "status") & ~derived)
     with_history = own.select("ticket_id").distinct()
     resolved = tickets.filter((tickets.status == RESOLVED) & tickets.resolved_at.notnull())
@@ -148,21 +150,57 @@ def snapshot_status_events(store: Store) -> Any:
     )
 
 
-def write_inferred_events(store: Store, config: Config, messages: Any, horizon: datetime | None) -> int:
-    """Replace the rows of `ticket_events` this module derives (inferred from mail, or from a help desk's
-    ticket snapshot) with fresh ones; other sources' rows stay. Only mail tickets are inferred: a help desk
-    ticket's status is the source's."""
-    events = store.table("ticket_events")
-    kept = store.arrow(events.filter(~events.source.isin((INFERRED_SOURCE, SNAPSHOT)).fill_null(False)))
-    schema = TICKET_EVENTS.arrow_schema()
-    if horizon is None:
-        inferred = schema.empty_table()
-    else:
-        mail = messages.filter(messages.source_ticket_id.isnull())
-        expression = inferred_status_events(mail, horizon, config.resolution.inactivity_days)
-        inferred = store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id"))
-    snapshot = store.arrow(snapshot_status_events(store).order_by("ticket_id"))
-    store.replace_all(
-        "ticket_events", pa.concat_tables([kept.cast(schema), inferred.cast(schema), snapshot.cast(schema)])
+def labelled_status_events(store: Store, messages: Any, filed: Any) -> Any:
+    """Resolutions a `resolved` folder or label says (spec §1.6: explicit signals first), and the reopen by the
+    customer's next message after one (an acknowledgement aside)."""
+    resolutions = filed.select(
+        event_id=ibis.literal(f"{LABELLED}:{RESOLVED}:") + filed.ticket_id,
+        ticket_id=filed.ticket_id,
+        occurred_at=filed.occurred_at,
+        kind=ibis.literal("status"),
+        actor=ibis.null("string"),
+        old_value=ibis.literal(OPEN),
+        new_value=ibis.literal(RESOLVED),
     )
-    return int(inferred.num_rows)
+    customer = messages.filter((messages.author_role == "customer") & ~is_acknowledgement(messages))
+    later = customer.join(filed, "ticket_id").filter(lambda t: t.received_at > t.occurred_at)
+    first = later.group_by("ticket_id").aggregate(
+        occurred_at=later.received_at.min(),
+        message_key=later.message_key.argmin(later.received_at),
+        actor=later.from_address.argmin(later.received_at),
+    )
+    reopens = first.select(
+        event_id=ibis.literal(f"{LABELLED}:reopened:") + first.message_key,
+        ticket_id=first.ticket_id,
+        occurred_at=first.occurred_at,
+        kind=ibis.literal("status"),
+        actor=first.actor,
+        old_value=ibis.literal(RESOLVED),
+        new_value=ibis.literal(OPEN),
+    )
+    events = resolutions.union(reopens)
+    return events.select(*events.columns, inferred=ibis.literal(False), source=ibis.literal(LABELLED))
+
+
+def write_inferred_events(
+    store: Store, config: Config, messages: Any, horizon: datetime | None, labelled: pa.Table
+) -> int:
+    """Replace the rows of `ticket_events` this module derives with fresh ones; other sources' rows stay.
+
+    A help desk ticket's status is the source's (its history, else a `snapshot` of its resolution). A mail ticket
+    filed under a resolved folder or label (``labelled``: ticket_id, occurred_at) is resolved then; the others
+    are inferred from the mail (spec §1.6)."""
+    events = store.table("ticket_events")
+    kept = store.arrow(events.filter(~events.source.isin(DERIVED_SOURCES).fill_null(False)))
+    schema = TICKET_EVENTS.arrow_schema()
+    derived = [snapshot_status_events(store)]
+    if horizon is not None:
+        mail = messages.filter(messages.source_ticket_id.isnull())
+        if labelled.num_rows:
+            filed = store.register("labelled_resolutions", labelled.select(["ticket_id", "occurred_at"]))
+            derived.append(labelled_status_events(store, mail, filed))
+            mail = mail.anti_join(filed, "ticket_id")
+        derived.append(inferred_status_events(mail, horizon, config.resolution.inactivity_days))
+    tables = [store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id")) for expression in derived]
+    store.replace_all("ticket_events", pa.concat_tables([t.cast(schema) for t in [kept, *tables]]))
+    return sum(t.num_rows for t in tables)

@@ -16,8 +16,9 @@ import pyarrow as pa
 
 from deskpulse.columns import arrow_table
 from deskpulse.config import Config
+from deskpulse.labels import LABEL_TAG_SOURCE, LabelEffects, label_effects, no_label_effects
 from deskpulse.mail.threading import ThreadInput, thread_messages
-from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKETS, Column, TableDef
+from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKET_TAGS, TICKETS, Column, TableDef
 from deskpulse.status import OPEN, RESOLVED, write_inferred_events
 from deskpulse.store import Store
 
@@ -36,12 +37,27 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     horizon = _horizon(store, messages)
     # "Now" is the store's horizon (its newest message), so a historical export is judged by its own timeline,
     # not by the day it happens to be imported.
-    write_inferred_events(store, config, messages, horizon)
-    tickets = _ticket_rows(store, messages, horizon)
+    labels = _label_effects(store, config)
+    write_inferred_events(store, config, messages, horizon, labels.resolutions)
+    _store_label_tags(store, labels.tags)
+    tickets = _ticket_rows(store, messages, horizon, labels)
     store.replace_all("tickets", tickets)
     _rebuild_agents(store, config)
     rebuild_derived_facts(store, config)
     return int(tickets.num_rows)
+
+
+def _label_effects(store: Store, config: Config) -> LabelEffects:
+    """What folders and labels say about the tickets (`deskpulse.labels`); nothing to work out without labels."""
+    if store.count("message_labels") == 0:
+        return no_label_effects()
+    return label_effects(store, config)
+
+
+def _store_label_tags(store: Store, tags: pa.Table) -> None:
+    """Tags that labels give mail are derived: replaced on every rebuild, a help desk's own tags untouched."""
+    store.execute("DELETE FROM ticket_tags WHERE source = ?", [LABEL_TAG_SOURCE])
+    store.insert_new("ticket_tags", tags.select(TICKET_TAGS.column_names).cast(TICKET_TAGS.arrow_schema()))
 
 
 def _horizon(store: Store, messages: Any) -> datetime | None:
@@ -179,7 +195,7 @@ def threaded_messages(store: Store) -> Any:
     return store.table("messages").join(threads, "message_key")
 
 
-def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Table:
+def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: LabelEffects) -> pa.Table:
     human = messages.author_role.isin(HUMAN_ROLES)
     is_agent = messages.author_role == "agent"
     first_human_at = messages.received_at.min(where=human)
@@ -201,6 +217,10 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Ta
     # A help desk's own record of a ticket wins over what the messages suggest; a ticket may have only one
     # (a CSV of tickets without their messages; a merged-away ticket, whose messages moved to the survivor).
     source = store.table("source_tickets").rename(lambda name: f"source_{name}")
+    # What a folder or label says (`deskpulse.labels`) comes next, then the messages.
+    categories = store.register("label_categories", labels.categories).select("ticket_id", "category")
+    priorities = store.register("label_priorities", labels.priorities).select("ticket_id", "priority")
+    per_ticket = per_ticket.left_join(categories, "ticket_id").left_join(priorities, "ticket_id")
     both = per_ticket.outer_join(source, per_ticket.ticket_id == source.source_ticket_id)
     both = both.select(
         *(c for c in both.columns if c not in ("ticket_id", "source_ticket_id")),
@@ -241,8 +261,8 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None) -> pa.Ta
             resolved, ibis.coalesce(both.last_resolved_at, both.source_resolved_at), ibis.null("timestamp")
         ),
         resolution_inferred=resolved & both.last_resolution_inferred.fill_null(False),
-        priority=both.source_priority,
-        category=both.source_category,
+        priority=ibis.coalesce(both.source_priority, both.priority),
+        category=ibis.coalesce(both.source_category, both.category),
         organisation=ibis.coalesce(both.source_organisation, _organisation(requester)),
         assignee=ibis.coalesce(both.source_assignee, both.assignee),
         merged_into=both.source_merged_into,

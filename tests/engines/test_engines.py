@@ -15,6 +15,7 @@ import pytest
 from tests import test_first_response_golden
 from tests.mailbuilder import write_mbox
 from tests.metrics import (
+    test_dst_golden,
     test_handoffs_golden,
     test_merges_golden,
     test_resolution_golden,
@@ -47,6 +48,7 @@ SCENARIOS = {
     "sla": (test_sla_golden, [m.id for m in sla.METRICS]),
     "work": (test_work_golden, [m.id for m in work.METRICS]),
     "merges": (test_merges_golden, MAIL_METRICS),
+    "dst": (test_dst_golden, MAIL_METRICS),
 }
 QUERIES = [
     {"period": "all"},

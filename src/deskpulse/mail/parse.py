@@ -7,12 +7,14 @@ never an exception: one bad message must not end an import.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 
@@ -53,6 +55,7 @@ class ParsedMail:
     has_html: bool
     attachment_count: int
     repairs: list[tuple[str, str]] = field(default_factory=list)  # (reason, detail)
+    gmail_labels: list[str] = field(default_factory=list)  # a Gmail Takeout export's X-Gmail-Labels
 
     @property
     def message_key(self) -> str:
@@ -180,7 +183,10 @@ def _build(
 ) -> ParsedMail | Rejected:
     if not any(name in headers for name in ("from", "date", "message-id", "subject", "received")):
         return Rejected(raw, digest, "not_a_message", "no From, Date, Subject, Message-ID or Received header found")
-    received_at, received_from = _received_time(headers), "received_header"
+    # A live source (IMAP INTERNALDATE) knows when its server took the mail: better evidence than any header.
+    received_at, received_from = raw.received_at, "source"
+    if received_at is None:
+        received_at, received_from = _received_time(headers), "received_header"
     if received_at is None:
         received_at, received_from = date_header_at, "date_header"
     if received_at is None:
@@ -230,7 +236,18 @@ def _build(
         has_html=has_html,
         attachment_count=attachment_count,
         repairs=repairs,
+        gmail_labels=[label for value in headers.get("x-gmail-labels", []) for label in gmail_labels(value)],
     )
+
+
+def gmail_labels(value: str) -> list[str]:
+    """The labels of an ``X-Gmail-Labels`` header, which Gmail Takeout writes into every message of its mbox:
+    comma-separated, a label with a comma in double quotes, non-ASCII ones RFC 2047-encoded
+    (``Inbox,Opened,Support/Billing,"Refunds, partial"``)."""
+    if "=?" in value:
+        value = str(make_header(decode_header(value)))
+    labels = next(csv.reader([" ".join(value.split())], skipinitialspace=True), [])
+    return [label.strip() for label in labels if label.strip()]
 
 
 def _received_time(headers: Mapping[str, list[str]]) -> datetime | None:

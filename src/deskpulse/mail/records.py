@@ -28,6 +28,9 @@ class PreparedBatch:
     keys: list[str] = field(default_factory=list)  # message_key of each row, in order
     columns: list[EncodedColumn] = field(default_factory=list)  # in MESSAGE_COLUMNS order
     problems: list[dict[str, object]] = field(default_factory=list)
+    # `message_labels` rows: the folder a live source found each message in, a Gmail export's labels. Kept for
+    # duplicates too: the same message seen again in a "Done" folder is what says its ticket is resolved.
+    labels: list[dict[str, object]] = field(default_factory=list)
 
 
 def prepare_batch(
@@ -38,6 +41,7 @@ def prepare_batch(
     for result in parse_batch(batch, threads=threads):
         if isinstance(result, ParsedMail):
             rows.append(_message_row(result, rules, now))
+            prepared.labels += _label_rows(result, now)
             for reason, detail in result.repairs:
                 prepared.problems.append(
                     problem_row(result.raw, result.content_hash, reason, "repaired", detail, result.message_key, now)
@@ -97,6 +101,16 @@ def _message_row(mail: ParsedMail, rules: SenderRules, now: datetime) -> tuple[o
         now,
         None,  # source_ticket_id: mail is threaded, not filed under a ticket by a source
     )
+
+
+def _label_rows(mail: ParsedMail, now: datetime) -> list[dict[str, object]]:
+    found = [(label, "gmail") for label in mail.gmail_labels]
+    if mail.raw.folder is not None:
+        found.append((mail.raw.folder, "folder"))
+    return [
+        {"message_key": mail.message_key, "label": label, "source": source, "observed_at": now}
+        for label, source in found
+    ]
 
 
 def problem_row(

@@ -37,18 +37,25 @@ def _send(stream: IO[bytes], obj: object) -> None:
     stream.flush()
 
 
-def _pack(batch: list[RawMessage]) -> tuple[list[str], list[str], list[int], bytes]:
+_Packed = tuple[list[str], list[str], list[int], bytes, list[tuple[datetime | None, str | None]]]
+
+
+def _pack(batch: list[RawMessage]) -> _Packed:
     """A batch as one blob and its cut points: pickled in one piece instead of one object per message."""
     ends = list(accumulate(len(raw.data) for raw in batch))
-    return [raw.source for raw in batch], [raw.position for raw in batch], ends, b"".join(raw.data for raw in batch)
+    blob = b"".join(raw.data for raw in batch)
+    known = [(raw.received_at, raw.folder) for raw in batch]  # what a live source adds to the bytes
+    return [raw.source for raw in batch], [raw.position for raw in batch], ends, blob, known
 
 
-def _unpack(packed: tuple[list[str], list[str], list[int], bytes]) -> list[RawMessage]:
-    sources, positions, ends, blob = packed
+def _unpack(packed: _Packed) -> list[RawMessage]:
+    sources, positions, ends, blob, known = packed
     starts = [0, *ends[:-1]]
     return [
-        RawMessage(source, position, blob[start:end])
-        for source, position, start, end in zip(sources, positions, starts, ends, strict=True)
+        RawMessage(source, position, blob[start:end], received_at, folder)
+        for source, position, start, end, (received_at, folder) in zip(
+            sources, positions, starts, ends, known, strict=True
+        )
     ]
 
 

@@ -12,6 +12,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +33,11 @@ class RawMessage:
     source: str
     position: str
     data: bytes
+    # What a live source knows beyond the bytes (files on disk leave both None): when the server received the
+    # message (IMAP INTERNALDATE), which then wins over the Received: headers, and the folder it was found in,
+    # which deskpulse keeps as a label of the message (`message_labels`).
+    received_at: datetime | None = None
+    folder: str | None = None
 
 
 class ReadableBytes(Protocol):
