@@ -63,6 +63,7 @@ class Dimension(StrEnum):
     priority = "priority"
     tag = "tag"
     organisation = "organisation"
+    flag = "flag"
 
 
 class LoadKind(StrEnum):

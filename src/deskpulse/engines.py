@@ -20,6 +20,7 @@ PUBLISHED_TABLES = (
     "tickets",
     "ticket_events",
     "ticket_tags",
+    "ticket_flags",
     "agents",
     "surveys",
     "time_entries",

@@ -1,4 +1,4 @@
-"""Grouping and filtering by team, organisation, tag and priority, on three hand-built tickets.
+"""Grouping and filtering by team, organisation, tag, priority and review flag, on three hand-built tickets.
 
 Ana is in team Billing and Ben in team Tech (agents.csv). Carla and Dora write from example.org; Bob from
 gmail.com, a mail provider, which is no organisation. Tags and a priority stand in for what a help desk export
@@ -51,6 +51,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Any:
             pa.table({"ticket_id": [t for t, _ in tags], "tag": [g for _, g in tags], "source": ["test"] * 3}),
         )
         store.execute("UPDATE tickets SET priority = 'urgent' WHERE ticket_id = ?", [ids["Refund"]])
+        # Crash was flagged twice for sentiment (two angry messages): it still counts once under the kind.
+        store.execute(
+            "INSERT INTO ticket_flags (kind, message_key, ticket_id, reason, state) VALUES "
+            "('sentiment', 'b1@x', ?, 'very negative', 'open'), ('sentiment', 'b9@x', ?, 'getting worse', 'reviewed')",
+            [ids["Crash"], ids["Crash"]],
+        )
         yield store, config
 
 
@@ -72,6 +78,11 @@ def test_by_organisation_leaves_mail_providers_out(scenario: Any) -> None:
 def test_a_ticket_counts_under_each_of_its_tags(scenario: Any) -> None:
     # Refund has two tags, Crash one, Invoice none: 2 + 1 + 1 rows, one per (ticket, tag).
     assert created(*scenario, ["tag"]) == {("refund",): 1, ("vip",): 2, (None,): 1}
+
+
+def test_a_ticket_counts_once_under_each_kind_of_flag(scenario: Any) -> None:
+    assert created(*scenario, ["flag"]) == {("sentiment",): 1, (None,): 2}
+    assert created(*scenario, [], {"flag": ("sentiment",)}) == {(): 1}
 
 
 def test_filters_keep_only_the_named_values(scenario: Any) -> None:

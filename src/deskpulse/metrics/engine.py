@@ -29,7 +29,7 @@ PERIODS = ("day", "week", "month", "quarter", "year", "all")
 # What --by and --filter accept. `agent` and `mailbox` are columns of every fact table (the agent a fact is
 # credited to); `team` is that agent's team; the others belong to the fact's ticket. A ticket with several
 # tags counts once under each of them.
-DIMENSIONS = ("agent", "team", "mailbox", "category", "priority", "tag", "organisation")
+DIMENSIONS = ("agent", "team", "mailbox", "category", "priority", "tag", "organisation", "flag")
 TICKET_DIMENSIONS = ("category", "priority", "organisation")
 
 
@@ -236,7 +236,7 @@ class _Lookup:
 
 
 def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> list[_Lookup]:
-    """The lookups the wanted dimensions need: ticket attributes, tags, agents' teams."""
+    """The lookups the wanted dimensions need: ticket attributes, tags, review flags, agents' teams."""
     lookups = []
     if set(wanted) & set(TICKET_DIMENSIONS):
         tickets = store.table("tickets")
@@ -247,6 +247,10 @@ def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> list[_
         tags = store.table("ticket_tags")
         table = tags.select(_tag_ticket_id=tags.ticket_id, _dim_tag=tags.tag).distinct()
         lookups.append(_Lookup("ticket_id", table, "_tag_ticket_id", ("_dim_tag",)))
+    if "flag" in wanted:  # a ticket counts under each kind of review flag it has (open or reviewed)
+        flags = store.table("ticket_flags")
+        table = flags.select(_flag_ticket_id=flags.ticket_id, _dim_flag=flags.kind).distinct()
+        lookups.append(_Lookup("ticket_id", table, "_flag_ticket_id", ("_dim_flag",)))
     if "team" in wanted:
         from deskpulse.inputs.agents import agent_teams
 
