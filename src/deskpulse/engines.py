@@ -21,6 +21,7 @@ PUBLISHED_TABLES = (
     "ticket_events",
     "ticket_tags",
     "ticket_flags",
+    "message_sentiment",
     "agents",
     "surveys",
     "time_entries",

@@ -26,7 +26,7 @@ from deskpulse.cli import app
 from deskpulse.columns import arrow_table
 from deskpulse.config import Config, ConfigError, SentimentConfig, parse_config
 from deskpulse.ingest import ingest_paths
-from deskpulse.insight.flags import list_flags, review, ticket_flag_summary
+from deskpulse.insight.flags import list_flags, review
 from deskpulse.insight.sentiment import score_text
 from deskpulse.insight.sentiment_data import TrainingSet, add_csat_comments, read_training_csv
 from deskpulse.insight.sentiment_model import (
@@ -39,6 +39,7 @@ from deskpulse.insight.sentiment_model import (
     train,
 )
 from deskpulse.insight.sentiment_store import score_store, ticket_sentiment
+from deskpulse.metrics.facts import build_calendar, list_tickets
 from deskpulse.schema import SURVEYS
 from deskpulse.store import Store
 
@@ -176,10 +177,14 @@ def test_a_worsening_thread_flags_the_ticket_with_that_reason(store: Store, tmp_
     assert flag["reason"] == "getting worse: +0.66 → -0.98 over 2 customer messages"
     assert flag["raised_at"] == datetime(2026, 1, 13, 9, 0)
     assert flag["subject"] == "Exporting invoices"
-    # What `deskpulse tickets` joins per ticket.
-    assert store.arrow(ticket_flag_summary(store)).to_pylist() == [
-        {"ticket_id": ticket["ticket_id"], "flagged": True, "flag_reasons": [flag["reason"]]}
-    ]
+    # What `deskpulse tickets` shows of it.
+    [record] = list_tickets(store, build_calendar(store, CONFIG))
+    assert (record["sentiment"], record["sentiment_label"], record["sentiment_change"]) == (
+        ticket["sentiment"],
+        "negative",
+        -1.6483,
+    )
+    assert (record["open_flags"], record["flag_reasons"]) == (1, flag["reason"])
 
     # A stricter drop no longer flags it: thresholds come from [sentiment].
     strict = Config(helpdesk=CONFIG.helpdesk, sentiment=SentimentConfig(worsening_drop=1.7))

@@ -136,14 +136,3 @@ def list_flags(store: Store, *, include_reviewed: bool = False) -> list[dict[str
         "ORDER BY f.state, f.score NULLS LAST, f.raised_at DESC, f.message_key"
     )
     return [dict(zip(FLAG_COLUMNS, row, strict=True)) for row in rows]
-
-
-def ticket_flag_summary(tables: Any) -> Any:
-    """Per flagged ticket: `flagged` (it has an open flag) and `flag_reasons` (the open flags' reasons), as an
-    Ibis table to join to the tickets."""
-    flags = tables.table("ticket_flags")
-    open_flags = flags.filter(flags.state == OPEN)
-    return open_flags.group_by("ticket_id").aggregate(
-        flagged=open_flags.count() > 0,
-        flag_reasons=open_flags.reason.collect(order_by=open_flags.raised_at),
-    )

@@ -1,4 +1,5 @@
-"""Per-ticket outcomes from the families beyond the mail: tracked work, survey scores, escalation and SLA.
+"""Per-ticket outcomes beyond the mail's timestamps: tracked work, survey scores, escalation, SLA, the category and
+priority, the customer's sentiment and open review flags.
 
 `deskpulse tickets` joins these to the per-ticket facts, so that handle time, CSAT, escalation rate and SLA
 compliance can be recomputed from the export as well as the response and resolution metrics. Each comes from
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from deskpulse.insight.sentiment_store import ticket_sentiment
 from deskpulse.metrics.families.handoffs import build_handoffs
 from deskpulse.metrics.families.sla import build_sla_targets
 from deskpulse.metrics.families.surveys import build_survey_answers
@@ -31,6 +33,13 @@ OUTCOME_COLUMNS = (
     "sla_targets",
     "sla_breaches",
     "sla_breach_seconds",
+    "category",
+    "priority",
+    "sentiment",
+    "sentiment_label",
+    "sentiment_change",
+    "open_flags",
+    "flag_reasons",
 )
 
 
@@ -54,8 +63,17 @@ def with_outcomes(store: Store, calendar: Calendar, facts: Any) -> Any:
         sla_breaches=targets.breached.ifelse(1, 0).sum(),
         sla_breach_seconds=targets.breach_seconds.sum(),
     )
+    tickets = store.table("tickets").select("ticket_id", "category", "priority")
+    mood = ticket_sentiment(store, calendar.config.sentiment).select(
+        "ticket_id", "sentiment", "sentiment_label", "sentiment_change"
+    )
+    flags = store.table("ticket_flags")
+    open_flags = flags.filter(flags.state == "open")
+    flagged = open_flags.group_by("ticket_id").aggregate(
+        open_flags=open_flags.count(), flag_reasons=open_flags.reason.group_concat("; ")
+    )
     out = facts
-    for table in (work, scores, handoffs, sla):
+    for table in (work, scores, handoffs, sla, tickets, mood, flagged):
         joined = out.left_join(table, "ticket_id")
         out = joined.select(*out.columns, *(c for c in table.columns if c != "ticket_id"))
     return out
