@@ -168,7 +168,7 @@ from deskpulse.config import load_config
 config = load_config(Path(sys.argv[2]))
 con = duckdb.connect(sys.argv[1], read_only=True)
 # Load the tables the way a team would: whole, into DataFrames.
-messages = con.sql("SELECT m.message_key, t.ticket_id, m.received_at, m.author_role, m.from_address "
+messages = con.sql("SELECT t.ticket_id, m.received_at, m.author_role, m.from_address "
                    "FROM messages m JOIN message_threads t USING (message_key)").df()
 tickets = con.sql("SELECT ticket_id, created_at, is_proactive, status FROM tickets").df()
 customer = messages[messages.author_role == "customer"].groupby("ticket_id").received_at.min()

@@ -165,7 +165,7 @@ def test_load_config_reads_the_file_and_remembers_where_it_came_from(tmp_path: P
         load_config(path)
     # The input files are found beside the config file; an agent the agents file lists is an agent.
     (tmp_path / "agents.csv").write_text("address,name,team\nzoe@contractor.test,Zoe,Tier 2\n", encoding="utf-8")
-    for name in ("schedules.csv", "costs.csv", "sla.toml"):
+    for name in ("schedules.csv", "costs.csv", "sla.toml", "categories.toml"):
         (tmp_path / name).touch()
     config = load_config(path)
     assert config.source == path

@@ -60,6 +60,7 @@ class Dimension(StrEnum):
     team = "team"
     mailbox = "mailbox"
     category = "category"
+    subcategory = "subcategory"
     priority = "priority"
     tag = "tag"
     organisation = "organisation"

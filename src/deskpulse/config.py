@@ -59,7 +59,7 @@ class ResolutionConfig:
 
 
 # The files a user provides for what a mailbox cannot tell (docs/inputs.md describes each format).
-INPUT_FILES = ("agents", "schedules", "costs", "sla")
+INPUT_FILES = ("agents", "schedules", "costs", "sla", "categories")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ class FilesConfig:
     schedules: Path | None = None
     costs: Path | None = None
     sla: Path | None = None
+    categories: Path | None = None  # the category taxonomy and its rules (docs/categories.md)
 
 
 @dataclass(frozen=True)

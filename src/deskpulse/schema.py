@@ -299,7 +299,12 @@ SURVEYS = TableDef(
             "its ticket when metrics are computed, since ticket ids follow threading",
         ),
         C("kind", "VARCHAR", "`csat`, `ces` or `nps`"),
-        C("scale", "VARCHAR", "`1-5` or `good-bad` (csat: good is stored as 5, bad as 1), `1-7` (ces), `0-10` (nps)"),
+        C(
+            "scale",
+            "VARCHAR",
+            "`1-5` or `good-bad` (csat: good is stored as 5, bad as 1) or `good-okay-bad` (Help Scout's and "
+            "Freshdesk's ratings: 5, 3, 1), `1-7` (ces), `0-10` (nps)",
+        ),
         C("agent", "VARCHAR", "Agent assigned when the survey went out"),
         C("sent_at", "TIMESTAMP", "When it was sent; null when the source does not say"),
         C("delivered", "BOOLEAN", "False when it bounced"),
@@ -448,6 +453,42 @@ SOURCE_USERS = TableDef(
     ),
 )
 
+CATEGORY_LABELS = TableDef(
+    "category_labels",
+    "Categories people gave tickets by hand (`deskpulse categorize train --labels FILE`): the training data of the "
+    "category model, beside the categories a help desk set. A newer label for the same ticket replaces the older.",
+    (
+        C("ticket_id", "VARCHAR", "The ticket labelled; null when the label names a message instead", True),
+        C(
+            "message_id",
+            "VARCHAR",
+            "A message of the ticket (normalised Message-ID) when no ticket_id is given; resolved to its ticket when "
+            "the model is trained, since ticket ids follow threading",
+            True,
+        ),
+        C("category", "VARCHAR", "The category, `Top > Sub`, spelled as in the taxonomy file when there is one"),
+        C("labelled_at", "TIMESTAMP", "When the label was loaded (UTC)"),
+        C("source", "VARCHAR", "The file it came from"),
+    ),
+)
+
+TICKET_CATEGORIES = TableDef(
+    "ticket_categories",
+    "The category of every ticket and how it was found (`deskpulse categorize apply`): the help desk's own, a "
+    "manual label, a taxonomy rule or the model. `tickets.category` is filled from it.",
+    (
+        C("ticket_id", "VARCHAR", "The ticket", primary_key=True),
+        C("category", "VARCHAR", "`Top > Sub`, only `Top` when the model is unsure of the sub, or `Unclassified`"),
+        C("confidence", "DOUBLE", "1 for source, label and rule; else the model's confidence in the level kept"),
+        C("method", "VARCHAR", "`source`, `label`, `rule`, `model`, or `none` (no rule matched and no model)"),
+        C("method_detail", "VARCHAR", "The rule that matched (`Billing > Refund: keyword 'refund'`) or the model id"),
+        C("suggestion", "VARCHAR", "The model's best guess at every level, also when below the threshold"),
+        C("needs_review", "BOOLEAN", "The model was below the threshold at some level: queued for `categorize review`"),
+        C("classified_at", "TIMESTAMP", "When it was classified (UTC)"),
+    ),
+    derived=True,
+)
+
 TABLES: tuple[TableDef, ...] = (
     META,
     MESSAGES,
@@ -466,6 +507,8 @@ TABLES: tuple[TableDef, ...] = (
     SOURCE_USERS,
     MESSAGE_SENTIMENT,
     TICKET_FLAGS,
+    CATEGORY_LABELS,
+    TICKET_CATEGORIES,
 )
 
 

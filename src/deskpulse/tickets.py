@@ -60,6 +60,37 @@ def _store_label_tags(store: Store, tags: pa.Table) -> None:
     store.insert_new("ticket_tags", tags.select(TICKET_TAGS.column_names).cast(TICKET_TAGS.arrow_schema()))
 
 
+def _categories(store: Store, from_labels: pa.Table) -> Any:
+    """Each mail ticket's category, by precedence (a help desk's own category wins over all of these, later): a
+    person's label (`deskpulse categorize` labels; the newest per ticket; one naming a message finds its ticket
+    through the Message-ID), what a folder or Gmail label means, then the rules' or the model's classification
+    (`ticket_categories`, which says `Unclassified` below its threshold). An Ibis table: ticket_id, category."""
+    store.register("folder_label_categories", from_labels.select(["ticket_id", "category"]))
+    store.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE ticket_category_choice AS
+        WITH manual AS (
+            SELECT coalesce(l.ticket_id, mt.ticket_id) AS ticket_id, arg_max(l.category, l.labelled_at) AS category
+            FROM category_labels l
+            LEFT JOIN messages m ON l.ticket_id IS NULL AND m.message_id = l.message_id
+            LEFT JOIN message_threads mt ON mt.message_key = m.message_key
+            WHERE coalesce(l.ticket_id, mt.ticket_id) IS NOT NULL
+            GROUP BY 1
+        ),
+        classified AS (
+            SELECT ticket_id, category FROM ticket_categories WHERE method NOT IN ('source', 'label')
+        ),
+        candidates AS (
+            SELECT ticket_id, category, 1 AS rank FROM manual
+            UNION ALL SELECT ticket_id, category, 2 FROM folder_label_categories
+            UNION ALL SELECT ticket_id, category, 3 FROM classified
+        )
+        SELECT ticket_id, arg_min(category, rank) AS category FROM candidates GROUP BY ticket_id
+        """
+    )
+    return store.ibis.table("ticket_category_choice")
+
+
 def _horizon(store: Store, messages: Any) -> datetime | None:
     """The store's "now": its newest message, or the newest change a help desk's ticket records."""
     newest_message = store.arrow(messages.aggregate(t=messages.received_at.max())).column(0)[0].as_py()
@@ -218,7 +249,7 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: 
     # (a CSV of tickets without their messages; a merged-away ticket, whose messages moved to the survivor).
     source = store.table("source_tickets").rename(lambda name: f"source_{name}")
     # What a folder or label says (`deskpulse.labels`) comes next, then the messages.
-    categories = store.register("label_categories", labels.categories).select("ticket_id", "category")
+    categories = _categories(store, labels.categories)
     priorities = store.register("label_priorities", labels.priorities).select("ticket_id", "priority")
     per_ticket = per_ticket.left_join(categories, "ticket_id").left_join(priorities, "ticket_id")
     both = per_ticket.outer_join(source, per_ticket.ticket_id == source.source_ticket_id)
@@ -230,11 +261,15 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: 
     # mail (`deskpulse.status`, spec §1.6). The latest change decides; resolved_at is the latest resolution.
     events = store.table("ticket_events")
     changes = events.filter(events.kind == "status")
-    is_resolution = changes.new_value == RESOLVED
+    # Events of one instant (a log with minute times) keep their recorded order: event ids sort within it.
+    in_order = ibis.window(group_by="ticket_id", order_by=[changes.occurred_at, changes.event_id])
+    changes = changes.mutate(order=ibis.row_number().over(in_order))
+    # A resolution is a change into resolved: a help desk's solved → closed moves nothing.
+    is_resolution = (changes.new_value == RESOLVED) & (changes.old_value.isnull() | (changes.old_value != RESOLVED))
     latest = changes.group_by("ticket_id").aggregate(
-        last_status=changes.new_value.argmax(changes.occurred_at),
+        last_status=changes.new_value.argmax(changes.order),
         last_resolved_at=changes.occurred_at.max(where=is_resolution),
-        last_resolution_inferred=changes.inferred.argmax(changes.occurred_at, where=is_resolution),
+        last_resolution_inferred=changes.inferred.argmax(changes.order, where=is_resolution),
     )
     both = both.left_join(latest, "ticket_id")
     status = ibis.coalesce(both.last_status, both.source_status, ibis.literal(OPEN))
@@ -304,8 +339,13 @@ def _rebuild_agents(store: Store, config: Config) -> None:
         "active": [True] * len(addresses),
         "source": ["mail" if a in seen_in_mail else "config" for a in addresses],
     }
-    # Agents a help desk listed stay as the connector stored them; mail and config are re-read every time.
+    # Agents a help desk listed stay as the connector stored them (with their team), whether or not they wrote
+    # mail; mail and config are re-read every time.
     listed = store.table("agents")
-    kept = store.arrow(listed.filter(~listed.source.isin(("mail", "config")) & ~listed.address.isin(addresses)))
-    rebuilt = arrow_table(AGENTS, columns)
+    kept = store.arrow(listed.filter(~listed.source.isin(("mail", "config"))))
+    known = set(kept.column("address").to_pylist())
+    keep = [address not in known for address in columns["address"]]
+    rebuilt = arrow_table(
+        AGENTS, {name: [v for v, k in zip(values, keep, strict=True) if k] for name, values in columns.items()}
+    )
     store.replace_all("agents", pa.concat_tables([kept.cast(rebuilt.schema), rebuilt]))

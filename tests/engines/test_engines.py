@@ -57,6 +57,7 @@ QUERIES = [
     {"period": "month", "by": ["agent", "mailbox"]},
     # The joined dimensions: ticket attributes, tags and teams, and a filter.
     {"period": "all", "by": ["organisation", "tag", "team"]},
+    {"period": "all", "by": ["category", "subcategory", "flag"]},
     {"period": "month", "by": ["priority"], "filters": {"organisation": ("example.org", "example.com")}},
 ]
 

@@ -1,6 +1,6 @@
 """The derived fact tables an import stores give exactly what the expressions give, and are never read stale.
 
-An import stores the per-ticket facts, wait cycles, per-ticket waits and resolution events as tables
+An import stores the per-ticket facts, wait cycles, per-ticket waits, resolution events and inferred handoffs as tables
 (`deskpulse.metrics.facts.store_derived_facts`), so a query aggregates them instead of recomputing them from
 every message. They must change no number: on each golden mailbox every catalog metric and every ticket row is
 the same read from the tables as computed from the canonical tables (which is what PostgreSQL and Spark do). And
@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 from tests import test_first_response_golden as first_response
 from tests.mailbuilder import write_mbox
-from tests.metrics import test_resolution_golden, test_responses_golden
+from tests.metrics import test_handoffs_golden, test_resolution_golden, test_responses_golden
 
 from deskpulse.config import Config, parse_config
 from deskpulse.ingest import ingest_paths
@@ -29,14 +29,14 @@ from deskpulse.schema import TICKET_EVENTS
 from deskpulse.store import Store
 from deskpulse.tickets import ticket_id_for
 
-SCENARIOS = [first_response, test_responses_golden, test_resolution_golden]
+SCENARIOS = [first_response, test_responses_golden, test_resolution_golden, test_handoffs_golden]
 QUERIES = [
     {"period": "all"},
     {"period": "day", "by": ["agent"]},
     {"period": "week", "by": ["mailbox"]},
     {"period": "month", "by": ["agent"]},
 ]
-DERIVED_TABLES = ("resolution_events", "ticket_facts", "cycles", "ticket_waits")
+DERIVED_TABLES = ("resolution_events", "ticket_facts", "cycles", "ticket_waits", "inferred_reassignments")
 
 
 def _ingested(module: ModuleType, directory: Path) -> Store:
@@ -50,7 +50,7 @@ def _everything(store: Store, config: Config) -> tuple[list[Any], list[Any], dic
     kpis = [compute_kpis(store, config, KpiQuery(resolve_metric_ids("all"), **q)).rows for q in QUERIES]
     calendar = build_calendar(store, config)
     tickets = list_tickets(store, calendar)
-    tables = fact_tables(store, calendar, {"cycles", "ticket_waits"})
+    tables = fact_tables(store, calendar, {"cycles", "ticket_waits", "handoffs"})
     rows = {name: _sorted_rows(table) for name, table in tables.items()}
     return kpis, tickets, rows
 

@@ -11,7 +11,18 @@ import importlib
 
 import typer
 
-MODULES: tuple[str, ...] = ("imports", "sync", "trends", "bottlenecks", "sentiment")
+MODULES: tuple[str, ...] = (
+    "imports",
+    "import_zendesk",
+    "import_csv",
+    "import_freshdesk",
+    "import_helpscout",
+    "sync",
+    "trends",
+    "bottlenecks",
+    "sentiment",
+    "categorize",
+)
 
 
 def register_all(app: typer.Typer) -> None:

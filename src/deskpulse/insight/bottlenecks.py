@@ -19,11 +19,11 @@ import ibis
 
 from deskpulse.config import Config
 from deskpulse.errors import UserError
+from deskpulse.insight.taxonomy import SEPARATOR
 from deskpulse.store import Store
 
 NO_CATEGORY = "(none)"
 REOPEN_LOOP = 2  # reopened this often or more: the fix did not hold, twice
-SEPARATOR = " > "
 
 
 class BottleneckError(UserError):

@@ -18,6 +18,7 @@ import numpy as np
 from deskpulse.calendar import calendar_days, calendar_range, with_local_period
 from deskpulse.config import Config
 from deskpulse.errors import UserError
+from deskpulse.insight.taxonomy import SEPARATOR
 from deskpulse.insight.topics import Topic, TopicDocument, TopicSettings, emerging_topics
 from deskpulse.insight.volume import (
     Episode,
@@ -33,7 +34,6 @@ from deskpulse.store import Store
 
 ALL_TICKETS = "(all tickets)"
 UNCLASSIFIED = "Unclassified"  # what the categorizer writes when no category is confident enough
-SEPARATOR = " > "
 TOPIC_TEXT_CHARACTERS = 3000  # the start of a ticket's first message says what it is about
 
 

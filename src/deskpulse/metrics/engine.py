@@ -19,6 +19,7 @@ import ibis.expr.operations as ops
 from deskpulse.calendar import with_local_period
 from deskpulse.config import Config
 from deskpulse.errors import UserError
+from deskpulse.insight.taxonomy import SEPARATOR
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.facts import Calendar, build_calendar, ticket_facts
 from deskpulse.metrics.families import FACT_TABLES
@@ -29,8 +30,8 @@ PERIODS = ("day", "week", "month", "quarter", "year", "all")
 # What --by and --filter accept. `agent` and `mailbox` are columns of every fact table (the agent a fact is
 # credited to); `team` is that agent's team; the others belong to the fact's ticket. A ticket with several
 # tags counts once under each of them.
-DIMENSIONS = ("agent", "team", "mailbox", "category", "priority", "tag", "organisation", "flag")
-TICKET_DIMENSIONS = ("category", "priority", "organisation")
+DIMENSIONS = ("agent", "team", "mailbox", "category", "subcategory", "priority", "tag", "organisation", "flag")
+TICKET_DIMENSIONS = ("category", "subcategory", "priority", "organisation")
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,17 @@ def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> list[_
     if set(wanted) & set(TICKET_DIMENSIONS):
         tickets = store.table("tickets")
         adds = tuple(f"_dim_{d}" for d in TICKET_DIMENSIONS)
-        table = tickets.select(_ticket_id=tickets.ticket_id, **{f"_dim_{d}": tickets[d] for d in TICKET_DIMENSIONS})
+        # "Billing > Refund Request": category is the top level, subcategory the whole path below a top level
+        # (null for a ticket filed under a top level only).
+        path = tickets.category
+        cut = path.find(SEPARATOR)
+        attributes = {
+            "category": (cut < 0).ifelse(path, path.substr(0, cut)),
+            "subcategory": (cut < 0).ifelse(ibis.null("string"), path),
+            "priority": tickets.priority,
+            "organisation": tickets.organisation,
+        }
+        table = tickets.select(_ticket_id=tickets.ticket_id, **{f"_dim_{d}": attributes[d] for d in TICKET_DIMENSIONS})
         lookups.append(_Lookup("ticket_id", table, "_ticket_id", adds))
     if "tag" in wanted:
         tags = store.table("ticket_tags")

@@ -38,6 +38,7 @@ _DERIVING_MODULES = (
     "deskpulse/metrics/episodes.py",
     "deskpulse/metrics/facts.py",
     "deskpulse/metrics/families/responses.py",
+    "deskpulse/metrics/families/handoffs.py",
 )
 
 
@@ -91,10 +92,25 @@ def _calendar(
 
 
 def _message_span(store: Store) -> tuple[datetime | None, datetime | None]:
-    """The first and last received_at of the store's messages (None, None when it has none): a pass over them."""
+    """The first and last instant the store knows (None, None when it knows none): its messages, and the tickets
+    and status changes a help desk recorded (an export of tickets without their messages has no other times)."""
     messages = store.table("messages")
-    bounds = messages.aggregate(first=messages.received_at.min(), last=messages.received_at.max()).to_pyarrow()
-    return bounds["first"][0].as_py(), bounds["last"][0].as_py()
+    tickets = store.table("source_tickets")
+    events = store.table("ticket_events")
+    # Inferred events lie between messages; a help desk's own may lie outside them.
+    events = events.filter(events.inferred.isnull() | ~events.inferred)
+    spans = [
+        messages.aggregate(first=messages.received_at.min(), last=messages.received_at.max()),
+        tickets.aggregate(
+            first=tickets.created_at.min(),
+            last=ibis.greatest(tickets.created_at, tickets.updated_at, tickets.resolved_at).max(),
+        ),
+        events.aggregate(first=events.occurred_at.min(), last=events.occurred_at.max()),
+    ]
+    rows = [store.arrow(span).to_pylist()[0] for span in spans]
+    firsts = [row["first"] for row in rows if row["first"] is not None]
+    lasts = [row["last"] for row in rows if row["last"] is not None]
+    return (min(firsts) if firsts else None, max(lasts) if lasts else None)
 
 
 def _derived_state(store: Store) -> dict[str, Any] | None:
@@ -127,10 +143,12 @@ def _fingerprint(intervals: pa.Table, horizon: datetime | None, resolution: Reso
 
 
 def store_derived_facts(store: Store, config: Config) -> None:
-    """Compute the resolution events, the per-ticket facts, the wait cycles and the per-ticket waits once, into
-    the store's derived tables, for queries with these settings to read (see the module doc). Run after every
-    import. Each table is computed from those before it."""
-    from deskpulse.metrics.families.responses import build_cycles, build_ticket_waits  # they import this module
+    """Compute the resolution events, the per-ticket facts, the wait cycles, the per-ticket waits and the handoffs
+    inferred from the replying agents once, into the store's derived tables, for queries with these settings to
+    read (see the module doc). Run after every import. Each table is computed from those before it."""
+    # The families import this module.
+    from deskpulse.metrics.families.handoffs import inferred_reassignments
+    from deskpulse.metrics.families.responses import build_cycles, build_ticket_waits
 
     store.forget_derived()
     span = _message_span(store)
@@ -145,6 +163,7 @@ def store_derived_facts(store: Store, config: Config) -> None:
     facts = store.derived_table("ticket_facts")
     calendar = save("cycles", build_cycles(store, calendar, facts))
     calendar = save("ticket_waits", build_ticket_waits(store, calendar, facts))
+    calendar = save("inferred_reassignments", inferred_reassignments(store))
     first, last = (None if instant is None else instant.isoformat() for instant in span)
     state = {"fingerprint": calendar.fingerprint, "first": first, "last": last, "tables": sorted(calendar.derived)}
     store.mark_derived(json.dumps(state))

@@ -53,7 +53,7 @@ class SourceTicket:
     id: str
     created_at: datetime | None
     subject: str | None = None
-    requester: str | None = None
+    requester: str | None = None  # address when known, else `<source>-user-<the source's user id>`
     mailbox: str | None = None
     channel: str | None = None
     updated_at: datetime | None = None
@@ -75,7 +75,7 @@ class SourceMessage:
     id: str
     ticket: str  # the source's ticket id
     created_at: datetime | None
-    author: str | None  # address when known, else the source's user id
+    author: str | None  # address when known, else `<source>-user-<the source's user id>`
     role: str  # customer, agent, automation or system
     body: str = ""
     is_public: bool = True

@@ -39,7 +39,12 @@ def build_handoffs(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
     else:
         joined = handled.left_join(escalated, handled.ticket_id == escalated.escalated_ticket_id)
         flagged = joined.select(*handled.columns, escalated=joined.escalated_ticket_id.notnull())
-    recorded, inferred = recorded_reassignments(store), inferred_reassignments(store)
+    from deskpulse.metrics.facts import derived_fact_table  # facts imports the catalog, which imports this module
+
+    inferred = derived_fact_table(store, calendar, "inferred_reassignments")
+    if inferred is None:
+        inferred = inferred_reassignments(store)
+    recorded = recorded_reassignments(store)
     joined = flagged.left_join(recorded, "ticket_id").left_join(inferred, "ticket_id")
     inferred_only = joined.recorded.isnull().ifelse(joined.inferred.fill_null(0), 0)  # history wins
     return joined.select(
