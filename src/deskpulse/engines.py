@@ -18,10 +18,12 @@ PUBLISHED_TABLES = (
     "messages",
     "message_threads",
     "tickets",
+    "source_tickets",
     "ticket_events",
     "ticket_tags",
     "ticket_flags",
     "message_sentiment",
+    "ticket_categories",
     "agents",
     "surveys",
     "time_entries",
@@ -109,4 +111,8 @@ def _spark_view(session: Any, name: str, rows: Any) -> None:
     is given, so an all-null column keeps its type instead of being guessed (as 'NaN' text)."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    session.createDataFrame(rows, schema=from_arrow_schema(rows.schema)).createOrReplaceTempView(name)
+    schema = from_arrow_schema(rows.schema)
+    # An empty table (no help desk tickets in a mailbox's store) goes as no rows: Spark cannot read the timestamps
+    # of an Arrow table that holds no chunk at all.
+    frame = session.createDataFrame([], schema=schema) if rows.num_rows == 0 else session.createDataFrame(rows, schema)
+    frame.createOrReplaceTempView(name)

@@ -107,7 +107,7 @@ def _message_span(store: Store) -> tuple[datetime | None, datetime | None]:
         ),
         events.aggregate(first=events.occurred_at.min(), last=events.occurred_at.max()),
     ]
-    rows = [store.arrow(span).to_pylist()[0] for span in spans]
+    rows = [span.to_pyarrow().to_pylist()[0] for span in spans]
     firsts = [row["first"] for row in rows if row["first"] is not None]
     lasts = [row["last"] for row in rows if row["last"] is not None]
     return (min(firsts) if firsts else None, max(lasts) if lasts else None)
