@@ -32,8 +32,8 @@ class LabelEffects:
 
     tags: pa.Table  # ticket_id, tag, source: the Gmail labels of the ticket's messages
     resolutions: pa.Table  # ticket_id, occurred_at, label, source: a ticket filed under a `resolved` label
-    categories: pa.Table  # ticket_id, category, label: from `[labels] category`
-    priorities: pa.Table  # ticket_id, priority, label: from `[labels] priority`
+    categories: pa.Table  # ticket_id, category, label, source: from `[labels] category`
+    priorities: pa.Table  # ticket_id, priority, label, source: from `[labels] priority`
 
 
 def label_effects(store: Store, config: Config) -> LabelEffects:
@@ -61,8 +61,8 @@ def no_label_effects() -> LabelEffects:
     return LabelEffects(
         tags=empty(tag=pa.string(), source=pa.string()),
         resolutions=empty(occurred_at=pa.timestamp("us"), label=pa.string(), source=pa.string()),
-        categories=empty(category=pa.string(), label=pa.string()),
-        priorities=empty(priority=pa.string(), label=pa.string()),
+        categories=empty(category=pa.string(), label=pa.string(), source=pa.string()),
+        priorities=empty(priority=pa.string(), label=pa.string(), source=pa.string()),
     )
 
 
@@ -117,5 +117,5 @@ def _latest_meaning(store: Store, labelled: Any, meanings: dict[str, str] | Any,
     matched = labelled.mutate(meaning=meaning).filter(lambda t: t.meaning.notnull())
     rank = ibis.row_number().over(group_by=matched.ticket_id, order_by=[ibis.desc(matched.received_at), matched.label])
     latest = matched.mutate(rank=rank).filter(lambda t: t.rank == 0)
-    expression = latest.select("ticket_id", **{column: latest.meaning}, label=latest.label)
+    expression = latest.select("ticket_id", **{column: latest.meaning}, label=latest.label, source=latest.source)
     return store.arrow(expression.order_by("ticket_id"))

@@ -178,6 +178,12 @@ TICKETS = TableDef(
         C("priority", "VARCHAR", "Priority when the source has one"),
         C("category", "VARCHAR", "Hierarchical category such as `Billing > Refund Request`"),
         C(
+            "category_source",
+            "VARCHAR",
+            "Where the category came from: `source` (the help desk), `label` (a person), `folder` or `gmail` (what a "
+            "folder or label means), or the classification's method: `rule`, `model`, `none`",
+        ),
+        C(
             "organisation",
             "VARCHAR",
             "The customer's organisation: the source's own, else the domain of the requester's address",

@@ -64,8 +64,9 @@ def _categories(store: Store, from_labels: pa.Table) -> Any:
     """Each mail ticket's category, by precedence (a help desk's own category wins over all of these, later): a
     person's label (`deskpulse categorize` labels; the newest per ticket; one naming a message finds its ticket
     through the Message-ID), what a folder or Gmail label means, then the rules' or the model's classification
-    (`ticket_categories`, which says `Unclassified` below its threshold). An Ibis table: ticket_id, category."""
-    store.register("folder_label_categories", from_labels.select(["ticket_id", "category"]))
+    (`ticket_categories`, which says `Unclassified` below its threshold). An Ibis table: ticket_id, category and
+    category_source (which of these gave it)."""
+    store.register("folder_label_categories", from_labels.select(["ticket_id", "category", "source"]))
     store.execute(
         """
         CREATE OR REPLACE TEMP TABLE ticket_category_choice AS
@@ -78,14 +79,15 @@ def _categories(store: Store, from_labels: pa.Table) -> Any:
             GROUP BY 1
         ),
         classified AS (
-            SELECT ticket_id, category FROM ticket_categories WHERE method NOT IN ('source', 'label')
+            SELECT ticket_id, category, method FROM ticket_categories WHERE method NOT IN ('source', 'label')
         ),
         candidates AS (
-            SELECT ticket_id, category, 1 AS rank FROM manual
-            UNION ALL SELECT ticket_id, category, 2 FROM folder_label_categories
-            UNION ALL SELECT ticket_id, category, 3 FROM classified
+            SELECT ticket_id, category, 'label' AS method, 1 AS rank FROM manual
+            UNION ALL SELECT ticket_id, category, source, 2 FROM folder_label_categories
+            UNION ALL SELECT ticket_id, category, method, 3 FROM classified
         )
-        SELECT ticket_id, arg_min(category, rank) AS category FROM candidates GROUP BY ticket_id
+        SELECT ticket_id, arg_min(category, rank) AS category, arg_min(method, rank) AS category_source
+        FROM candidates GROUP BY ticket_id
         """
     )
     return store.ibis.table("ticket_category_choice")
@@ -298,6 +300,7 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: 
         resolution_inferred=resolved & both.last_resolution_inferred.fill_null(False),
         priority=ibis.coalesce(both.source_priority, both.priority),
         category=ibis.coalesce(both.source_category, both.category),
+        category_source=both.source_category.notnull().ifelse("source", both.category_source),
         organisation=ibis.coalesce(both.source_organisation, _organisation(requester)),
         assignee=ibis.coalesce(both.source_assignee, both.assignee),
         merged_into=both.source_merged_into,

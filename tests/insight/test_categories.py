@@ -52,6 +52,7 @@ from deskpulse.insight.taxonomy import (
     parse_taxonomy,
 )
 from deskpulse.metrics.engine import KpiQuery, compute_kpis
+from deskpulse.metrics.facts import build_calendar, list_tickets
 from deskpulse.store import Store
 from deskpulse.tickets import rebuild_tickets
 
@@ -298,6 +299,16 @@ def test_a_rebuild_keeps_the_categories_with_a_persons_label_first(help_desk: An
     rebuild_tickets(store, parse_config({"helpdesk": {"support_addresses": [HELP], "agent_domains": ["acme.test"]}}))
     rebuilt = dict(store.execute("SELECT ticket_id, category FROM tickets"))
     assert rebuilt == {**applied, ids["u1"]: "Billing > Invoice"}
+    # `deskpulse tickets` splits the path and says where it came from: u1's label, c1's rule ("crash").
+    records = {r["ticket_id"]: r for r in list_tickets(store, build_calendar(store, parse_config({})))}
+    u1, c1 = records[ids["u1"]], records[ids["c1"]]
+    assert (u1["category"], u1["subcategory"], u1["category_source"], u1["category_confidence"]) == (
+        "Billing",
+        "Billing > Invoice",
+        "label",
+        1.0,
+    )
+    assert (c1["category"], c1["subcategory"], c1["category_source"]) == ("Technical", "Technical > Crash", "rule")
 
 
 def test_a_help_desk_category_counts_as_truth_and_wins(help_desk: Any) -> None:

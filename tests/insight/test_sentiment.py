@@ -184,7 +184,7 @@ def test_a_worsening_thread_flags_the_ticket_with_that_reason(store: Store, tmp_
         "negative",
         -1.6483,
     )
-    assert (record["open_flags"], record["flag_reasons"]) == (1, flag["reason"])
+    assert (record["flagged"], record["open_flags"], record["flag_reasons"]) == (True, 1, flag["reason"])
 
     # A stricter drop no longer flags it: thresholds come from [sentiment].
     strict = Config(helpdesk=CONFIG.helpdesk, sentiment=SentimentConfig(worsening_drop=1.7))

@@ -143,13 +143,15 @@ def test_a_takeout_mbox_gives_labels_tags_a_resolution_a_category_and_a_priority
         ) == sorted([(login, datetime(2024, 3, 4, 10), "Done"), (parcel, datetime(2024, 3, 7, 10), "Done")])
         assert sorted(effects.categories.to_pylist(), key=lambda r: r["ticket_id"]) == sorted(
             [
-                {"ticket_id": login, "category": "Account > Login", "label": "Support/Login"},
-                {"ticket_id": refund, "category": "Billing > Invoices", "label": "Billing"},
+                {"ticket_id": login, "category": "Account > Login", "label": "Support/Login", "source": "gmail"},
+                {"ticket_id": refund, "category": "Billing > Invoices", "label": "Billing", "source": "gmail"},
             ],
             key=lambda r: r["ticket_id"],
         )
         # VIP (high) on 03-05, Urgent (urgent) on 03-06: the latest labelled message decides.
-        assert effects.priorities.to_pylist() == [{"ticket_id": refund, "priority": "urgent", "label": "Urgent"}]
+        assert effects.priorities.to_pylist() == [
+            {"ticket_id": refund, "priority": "urgent", "label": "Urgent", "source": "gmail"}
+        ]
 
         again = ingest_paths(store, CONFIG, [mbox])
         assert (again.stored, again.duplicates, again.labels) == (0, 7, 0)

@@ -20,6 +20,7 @@ MODULES: tuple[str, ...] = (
     "sync",
     "trends",
     "bottlenecks",
+    "gaps",
     "sentiment",
     "categorize",
 )

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import ibis
+
 from deskpulse.insight.sentiment_store import ticket_sentiment
+from deskpulse.insight.taxonomy import SEPARATOR
 from deskpulse.metrics.families.handoffs import build_handoffs
 from deskpulse.metrics.families.sla import build_sla_targets
 from deskpulse.metrics.families.surveys import build_survey_answers
@@ -34,10 +37,14 @@ OUTCOME_COLUMNS = (
     "sla_breaches",
     "sla_breach_seconds",
     "category",
+    "subcategory",
+    "category_confidence",
+    "category_source",
     "priority",
     "sentiment",
     "sentiment_label",
     "sentiment_change",
+    "flagged",
     "open_flags",
     "flag_reasons",
 )
@@ -63,7 +70,22 @@ def with_outcomes(store: Store, calendar: Calendar, facts: Any) -> Any:
         sla_breaches=targets.breached.ifelse(1, 0).sum(),
         sla_breach_seconds=targets.breach_seconds.sum(),
     )
-    tickets = store.table("tickets").select("ticket_id", "category", "priority")
+    tickets = store.table("tickets")
+    classified = store.table("ticket_categories")
+    joined = tickets.left_join(classified, "ticket_id")
+    path = joined.category
+    cut = path.find(SEPARATOR)
+    # The classification explains the category while it is the one the ticket has (`categorize apply` writes it
+    # in place); else the rebuild recorded where it came from: a help desk, a person's label, a folder or label.
+    explains = (joined.category_right == path).fill_null(False)
+    categories = joined.select(
+        ticket_id=joined.ticket_id,
+        category=(cut < 0).ifelse(path, path.substr(0, cut)),
+        subcategory=(cut < 0).ifelse(ibis.null("string"), path),
+        category_confidence=explains.ifelse(joined.confidence, path.notnull().ifelse(1.0, ibis.null("float64"))),
+        category_source=explains.ifelse(joined.method, joined.category_source),
+        priority=joined.priority,
+    )
     mood = ticket_sentiment(store, calendar.config.sentiment).select(
         "ticket_id", "sentiment", "sentiment_label", "sentiment_change"
     )
@@ -73,7 +95,7 @@ def with_outcomes(store: Store, calendar: Calendar, facts: Any) -> Any:
         open_flags=open_flags.count(), flag_reasons=open_flags.reason.group_concat("; ")
     )
     out = facts
-    for table in (work, scores, handoffs, sla, tickets, mood, flagged):
+    for table in (work, scores, handoffs, sla, categories, mood, flagged):
         joined = out.left_join(table, "ticket_id")
         out = joined.select(*out.columns, *(c for c in table.columns if c != "ticket_id"))
-    return out
+    return out.mutate(open_flags=out.open_flags.fill_null(0), flagged=out.open_flags.fill_null(0) > 0)
