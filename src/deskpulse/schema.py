@@ -495,6 +495,42 @@ TICKET_CATEGORIES = TableDef(
     derived=True,
 )
 
+CATEGORY_RUNS = TableDef(
+    "category_runs",
+    "Every ticket's category as each `deskpulse categorize apply` run found it, kept run after run (the current "
+    "state is `ticket_categories`), so that a run with a better model can be compared with the last "
+    "(`deskpulse categorize compare`).",
+    (
+        C("run_id", "BIGINT", "The run: 1 for the store's first `categorize apply`, then 2, 3, …", primary_key=True),
+        C("ticket_id", "VARCHAR", "The ticket", primary_key=True),
+        C("category", "VARCHAR", "The category the run gave it (as `ticket_categories.category`)"),
+        C("confidence", "DOUBLE", "Its confidence (as `ticket_categories.confidence`)"),
+        C("method", "VARCHAR", "`source`, `label`, `rule`, `model` or `none`"),
+        C("model", "VARCHAR", "The id of the model the run used (`tfidf@<hash>`); null when it had none"),
+        C("classified_at", "TIMESTAMP", "When the run classified it (UTC); the same for every row of a run"),
+    ),
+)
+
+SENTIMENT_RUNS = TableDef(
+    "sentiment_runs",
+    "The score of each customer message as each `deskpulse sentiment score` run gave it, kept run after run (the "
+    "current state is `message_sentiment`), so that a run with another method can be compared with the last "
+    "(`deskpulse sentiment compare`). A run holds only the messages it scored.",
+    (
+        C(
+            "run_id",
+            "BIGINT",
+            "The run: 1 for the store's first `sentiment score` that scored anything, then 2, …",
+            True,
+        ),
+        C("message_key", "VARCHAR", "The customer message", primary_key=True),
+        C("score", "DOUBLE", "From −1 to 1 (as `message_sentiment.score`)"),
+        C("label", "VARCHAR", "`negative`, `neutral` or `positive`"),
+        C("method", "VARCHAR", "`rules@<hash>` or `model@<hash>`"),
+        C("scored_at", "TIMESTAMP", "When the run scored it (UTC); the same for every row of a run"),
+    ),
+)
+
 TABLES: tuple[TableDef, ...] = (
     META,
     MESSAGES,
@@ -515,6 +551,8 @@ TABLES: tuple[TableDef, ...] = (
     TICKET_FLAGS,
     CATEGORY_LABELS,
     TICKET_CATEGORIES,
+    CATEGORY_RUNS,
+    SENTIMENT_RUNS,
 )
 
 

@@ -42,7 +42,8 @@ from deskpulse.insight.categories import (
     ticket_texts,
     training_set,
 )
-from deskpulse.insight.category_model import CategoryModel, Prediction
+from deskpulse.insight.category_model import PARALLEL_MINIMUM, CategoryModel, Prediction
+from deskpulse.insight.runs import RunError, compare_runs
 from deskpulse.insight.taxonomy import (
     UNCLASSIFIED,
     TaxonomyError,
@@ -283,6 +284,69 @@ def test_a_correction_feeds_the_next_training(help_desk: Any, tmp_path: Path) ->
     assert store.execute("SELECT category, method FROM ticket_categories WHERE ticket_id = ?", [ids["u1"]]) == [
         ("Billing > Invoice", "label")
     ]
+
+
+def test_a_large_backlog_is_predicted_by_worker_processes_with_the_same_results(help_desk: Any) -> None:
+    store, taxonomy, labels, ids = help_desk
+    load_labels(store, labels, taxonomy)
+    data = training_set(store)
+    model = CategoryModel.fit(data.texts, data.paths)
+    texts = ticket_texts(store)
+    few = [texts[ids[key]].text for key in ("u1", "u2", "c1", "r1")]
+    # From PARALLEL_MINIMUM texts on, worker processes predict chunks of them (here two, asked for on 40 texts);
+    # the answers come back in order, as computed in this process.
+    assert PARALLEL_MINIMUM == 20_000
+    assert model.predict(few * 10, workers=2) == model.predict(few, workers=1) * 10
+
+
+def test_every_apply_is_kept_as_a_run_and_two_runs_compare(help_desk: Any) -> None:
+    store, taxonomy, labels, ids = help_desk
+    load_labels(store, labels, taxonomy)
+    # Run 1 has no model: the five labels, the crash rule, and u1, u2 Unclassified (method none).
+    assert apply_categories(store, taxonomy, None, threshold=0.7).run_id == 1
+    data = training_set(store)
+    model = CategoryModel.fit(data.texts, data.paths)
+    # Run 2 has the model: at 0.7, u1 becomes Billing > Refund (confidence > 0.9, see above), u2 stays below.
+    assert apply_categories(store, taxonomy, model, threshold=0.7).run_id == 2
+    history = store.execute("SELECT run_id, count(*), count(DISTINCT model) FROM category_runs GROUP BY 1 ORDER BY 1")
+    assert history == [(1, 8, 0), (2, 8, 1)]
+    assert store.execute("SELECT DISTINCT model FROM category_runs WHERE run_id = 2") == [(model.model_id,)]
+    comparison = compare_runs(store, "category_runs")  # the last two
+    assert (comparison.before.run_id, comparison.after.run_id) == (1, 2)
+    # Eight tickets in both runs; only u1 changed, from Unclassified to the model's answer.
+    assert (comparison.common, comparison.changed, comparison.only_before, comparison.only_after) == (8, 1, 0, 0)
+    assert comparison.changes == [(UNCLASSIFIED, "Billing > Refund", 1)]
+    assert comparison.examples[(UNCLASSIFIED, "Billing > Refund")] == [ids["u1"]]
+    # The same run twice compares to no change; a run that does not exist is named with the ones that do.
+    assert compare_runs(store, "category_runs", 2, 2).changed == 0
+    with pytest.raises(RunError, match=r"no run 7 in category_runs \(runs: 1, 2\)"):
+        compare_runs(store, "category_runs", 1, 7)
+
+
+def test_compare_needs_two_runs_and_prints_the_changes(tmp_path: Path) -> None:
+    mbox, config, labels = write_help_desk(tmp_path)
+    options = ["--db", str(tmp_path / "deskpulse.duckdb"), "--config", str(config)]
+    runner = CliRunner()
+    assert runner.invoke(app, [*options, "ingest", str(mbox)]).exit_code == 0
+    assert runner.invoke(app, [*options, "categorize", "apply"]).exit_code == 0
+    too_few = runner.invoke(app, [*options, "categorize", "compare"])
+    assert isinstance(too_few.exception, RunError)
+    assert "1 run(s) stored; comparing needs two" in str(too_few.exception)
+    assert runner.invoke(app, [*options, "categorize", "train", "--labels", str(labels)]).exit_code == 0
+    assert runner.invoke(app, [*options, "categorize", "apply", "--threshold", "0.7"]).exit_code == 0
+    compared = runner.invoke(app, [*options, "categorize", "compare", "1", "2", "--format", "json"])
+    assert compared.exit_code == 0, compared.output
+    document = json.loads(compared.output)
+    # Run 1: no labels yet, no model, so only c1 (rule) is classified; run 2 adds the 5 labels and u1 (model).
+    assert (document["common"], document["changed"]) == (8, 6)
+    assert {(c["before"], c["after"]) for c in document["changes"]} == {
+        (UNCLASSIFIED, "Billing > Refund"),
+        (UNCLASSIFIED, "Billing > Invoice"),
+        (UNCLASSIFIED, "Technical > Login Error"),
+    }
+    assert document["before"]["model"] is None and document["after"]["model"].startswith("tfidf@")
+    text = runner.invoke(app, [*options, "categorize", "compare"])
+    assert "6 of 8 in both runs changed category (75.0%)" in text.output
 
 
 def test_a_rebuild_keeps_the_categories_with_a_persons_label_first(help_desk: Any, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ helpful +2.2, love +2.4, quick +1.4, unacceptable −2.8, disappointed −2.2 (�
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Iterator
 from datetime import datetime
@@ -38,7 +39,7 @@ from deskpulse.insight.sentiment_model import (
     save,
     train,
 )
-from deskpulse.insight.sentiment_store import score_store, ticket_sentiment
+from deskpulse.insight.sentiment_store import PARALLEL_MINIMUM, _rule_scores, score_store, ticket_sentiment
 from deskpulse.metrics.facts import build_calendar, list_tickets
 from deskpulse.schema import SURVEYS
 from deskpulse.store import Store
@@ -283,6 +284,53 @@ def test_the_commands_score_list_and_review(tmp_path: Path) -> None:
     assert reviewed.exit_code == 0, reviewed.output
     assert "1 flag marked reviewed by maria" in reviewed.output
     assert "0 open flags" in runner.invoke(app, [*options, "flags"]).output
+
+
+def test_every_score_run_is_kept_and_two_runs_compare(tmp_path: Path) -> None:
+    db = tmp_path / "deskpulse.duckdb"
+    config = tmp_path / "deskpulse.toml"
+    helpdesk = f'[helpdesk]\nsupport_addresses = ["{HELP}"]\nagent_domains = ["acme.test"]\n'
+    config.write_text(helpdesk)
+    with Store.open(db) as opened:
+        ingest(opened, tmp_path, WORSENING)
+    runner = CliRunner()
+    options = ["--db", str(db), "--config", str(config)]
+    first = runner.invoke(app, [*options, "sentiment", "score", "--format", "json"])
+    assert '"run_id": 1' in first.output and '"scored": 2' in first.output
+    # Nothing new to score: no run is recorded.
+    assert '"run_id": null' in runner.invoke(app, [*options, "sentiment", "score", "--format", "json"]).output
+    # Raise the positive line above the first message's 0.664 (see above) and score everything again: that message
+    # turns neutral; the last (−0.9843) stays negative.
+    config.write_text(helpdesk + "\n[sentiment]\npositive_above = 0.7\n")
+    second = runner.invoke(app, [*options, "sentiment", "score", "--rescore", "--format", "json"])
+    assert '"run_id": 2' in second.output, second.output
+    compared = runner.invoke(app, [*options, "sentiment", "compare", "--format", "json"])
+    assert compared.exit_code == 0, compared.output
+    document = json.loads(compared.output)
+    assert (document["before"]["run_id"], document["after"]["run_id"]) == (1, 2)
+    assert (document["common"], document["changed"], document["changed_share"]) == (2, 1, 0.5)
+    assert [(c["before"], c["after"], c["count"], c["examples"]) for c in document["changes"]] == [
+        ("positive", "neutral", 1, ["export-1@example.org"])
+    ]
+    with Store.open(db, read_only=True) as opened:
+        # The current state holds one row per message; the history one per message and run.
+        assert opened.execute("SELECT count(*) FROM message_sentiment") == [(2,)]
+        assert opened.execute("SELECT run_id, count(*) FROM sentiment_runs GROUP BY 1 ORDER BY 1") == [(1, 2), (2, 2)]
+
+
+def test_a_large_store_is_scored_by_worker_processes_with_the_same_results() -> None:
+    texts = [ANGRY, THANKFUL, "still not working, third time I write", "Where is the API key?"] * 3
+    batches = [
+        (["a", "b", "c"], texts[0:3]),
+        (["d", "e", "f", "g"], texts[3:7]),
+        ([f"k{n}" for n in range(5)], texts[7:]),
+    ]
+    # At PARALLEL_MINIMUM messages the batches go to worker processes; they must come back in order, unchanged.
+    parallel = list(_rule_scores(iter(batches), PARALLEL_MINIMUM, -0.1, 0.1))
+    sequential = list(_rule_scores(iter(batches), 0, -0.1, 0.1))
+    assert [keys for keys, _ in parallel] == [keys for keys, _ in batches]
+    assert parallel == sequential
+    assert [r.label for r in sequential[0][1]] == ["negative", "positive", "negative"]
 
 
 # ---------------------------------------------------------------------------------------------------------

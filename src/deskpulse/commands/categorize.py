@@ -31,7 +31,7 @@ REVIEW_COLUMNS = ("ticket_id", "created_at", "subject", "category", "suggestion"
 
 def register(app: typer.Typer) -> None:
     categorize_app = typer.Typer(
-        help="Ticket categories: train the model, apply rules and model to every ticket, evaluate, review.",
+        help="Ticket categories: train a model, apply rules and model to every ticket, evaluate, review, compare runs.",
         no_args_is_help=True,
     )
     app.add_typer(categorize_app, name="categorize")
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     categorize_app.command("apply")(apply)
     categorize_app.command("evaluate")(evaluate)
     categorize_app.command("review")(review)
+    categorize_app.command("compare")(compare)
 
 
 def train(
@@ -118,6 +119,7 @@ def apply(
         summary = apply_categories(store, taxonomy, model, cutoff)
     if output is Output.json:
         document = {
+            "run_id": summary.run_id,
             "tickets": summary.tickets,
             "model": None if model is None else model.model_id,
             "threshold": cutoff,
@@ -128,7 +130,7 @@ def apply(
         print(json.dumps(document, indent=2))
         return
     methods = ", ".join(f"{count:,} by {method}" for method, count in summary.by_method.most_common())
-    console.print(f"Categorised {summary.tickets:,} tickets: {methods}.")
+    console.print(f"Run {summary.run_id}: categorised {summary.tickets:,} tickets: {methods}.")
     if model is None:
         console.print(f"No model at {path}: only rules were used (`deskpulse categorize train` makes one).")
     for category, count in summary.by_category.most_common(15):
@@ -231,6 +233,35 @@ def review(
         print(render.records_csv(["ticket_id", "category", "suggestion"], rows), end="")
     else:
         console.print(render.records_table(REVIEW_COLUMNS, queue, f"{len(queue)} tickets to review"))
+
+
+def compare(
+    ctx: typer.Context,
+    runs: Annotated[
+        list[int] | None, typer.Argument(help="Two run numbers, older first (default: the last two runs).")
+    ] = None,
+    top: Annotated[int, typer.Option(help="Show this many of the most frequent changes.")] = 10,
+    output: Annotated[Output, typer.Option("--format", help="text or json.")] = Output.text,
+) -> None:
+    """How two `categorize apply` runs differ: how many tickets changed category, and the top changes.
+
+    Every `apply` keeps its answers under a run number (category_runs), so a run with a better model can be set
+    beside the last one before anyone relies on it."""
+    from deskpulse.cli import console, settings_of
+    from deskpulse.insight.runs import compare_runs, comparison_lines
+    from deskpulse.store import Store
+
+    if runs is not None and len(runs) != 2:
+        raise typer.BadParameter("two run numbers (RUN_A RUN_B), or none for the last two", param_hint="RUNS")
+    before, after = (None, None) if runs is None else (runs[0], runs[1])
+    settings = settings_of(ctx)
+    with Store.open(settings.db, read_only=True) as store:
+        comparison = compare_runs(store, "category_runs", before, after, top=top)
+    if output is Output.json:
+        print(json.dumps(comparison.as_json(), indent=2))
+        return
+    for line in comparison_lines(comparison, "category"):
+        console.print(line, highlight=False)
 
 
 def evaluation_table(result: Evaluation) -> Any:

@@ -57,11 +57,41 @@ def register(app: typer.Typer) -> None:
             return
         flags = summary.flags
         console.print(
-            f"Scored {summary.scored:,} of {summary.customer_messages:,} customer messages with {summary.method}. "
+            f"Run {summary.run_id or '–'}: scored {summary.scored:,} of {summary.customer_messages:,} customer "
+            f"messages with {summary.method}. "
             f"Flags: {flags.raised} raised, {flags.refreshed} still open, {flags.withdrawn} withdrawn; "
             f"{flags.open} open (`deskpulse flags`).",
             highlight=False,
         )
+
+    @sentiment_app.command("compare")
+    def compare_command(
+        ctx: typer.Context,
+        runs: Annotated[
+            list[int] | None, typer.Argument(help="Two run numbers, older first (default: the last two runs).")
+        ] = None,
+        top: Annotated[int, typer.Option(help="Show this many of the most frequent changes.")] = 10,
+        output: Annotated[Output, typer.Option("--format", help="text or json.")] = Output.text,
+    ) -> None:
+        """How two `sentiment score` runs differ on the messages both scored: how many changed label, and how.
+
+        Every `score` run keeps its scores under a run number (sentiment_runs). A run scores only the messages
+        its method has not scored yet, so compare a run of a new model (or `score --rescore`) with the last."""
+        from deskpulse.cli import console, settings_of
+        from deskpulse.insight.runs import compare_runs, comparison_lines
+        from deskpulse.store import Store
+
+        if runs is not None and len(runs) != 2:
+            raise typer.BadParameter("two run numbers (RUN_A RUN_B), or none for the last two", param_hint="RUNS")
+        before, after = (None, None) if runs is None else (runs[0], runs[1])
+        settings = settings_of(ctx)
+        with Store.open(settings.db, read_only=True) as store:
+            comparison = compare_runs(store, "sentiment_runs", before, after, top=top)
+        if output is Output.json:
+            print(json.dumps(comparison.as_json(), indent=2))
+            return
+        for line in comparison_lines(comparison, "label"):
+            console.print(line, highlight=False)
 
     @sentiment_app.command("train")
     def train_command(

@@ -17,8 +17,9 @@ from typing import Any
 from deskpulse.columns import arrow_table
 from deskpulse.inputs.csvfile import read_csv, ticket_reference
 from deskpulse.insight.category_model import CategoryModel
+from deskpulse.insight.runs import next_run_id
 from deskpulse.insight.taxonomy import UNCLASSIFIED, Taxonomy, TicketText, category_name, category_path
-from deskpulse.schema import CATEGORY_LABELS, TICKET_CATEGORIES
+from deskpulse.schema import CATEGORY_LABELS, CATEGORY_RUNS, TICKET_CATEGORIES
 from deskpulse.store import Store
 
 METHODS = ("source", "label", "rule", "model", "none")
@@ -187,6 +188,7 @@ def classify_tickets(
 
 @dataclass
 class ApplySummary:
+    run_id: int  # this run's number in `category_runs`
     tickets: int
     by_method: Counter[str]
     by_category: Counter[str]
@@ -194,7 +196,8 @@ class ApplySummary:
 
 
 def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | None, threshold: float) -> ApplySummary:
-    """Classify every ticket and store the result in `ticket_categories` and `tickets.category`."""
+    """Classify every ticket and store the result in `ticket_categories`, `tickets.category` and, under a new run
+    number, `category_runs`."""
     texts = ticket_texts(store)
     source, labels = known_categories(store)
     results = classify_tickets(texts, source, labels, taxonomy, model, threshold)
@@ -205,6 +208,13 @@ def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | No
             columns[name].append(getattr(result, name))
         columns["classified_at"].append(now)
     store.replace_all("ticket_categories", arrow_table(TICKET_CATEGORIES, columns))
+    # The same answers, kept under this run's number: `categorize compare` sets a run with a new model beside
+    # the last one. Every row is new (a new run number), so a plain append does.
+    run_id = next_run_id(store, "category_runs")
+    history = {name: columns[name] for name in ("ticket_id", "category", "confidence", "method", "classified_at")}
+    history["run_id"] = [run_id] * len(results)
+    history["model"] = [None if model is None else model.model_id] * len(results)
+    store.append("category_runs", arrow_table(CATEGORY_RUNS, history))
     # Written in place so that `kpis --by category` sees it at once. The derived fact tables hold no category
     # (the engine joins it from `tickets` at query time), so they stay valid.
     store.execute(
@@ -212,6 +222,7 @@ def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | No
         "WHERE tickets.ticket_id = c.ticket_id AND c.method <> 'source'"
     )
     return ApplySummary(
+        run_id,
         len(results),
         Counter(result.method for result in results),
         Counter(result.category for result in results),

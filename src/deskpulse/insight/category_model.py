@@ -34,6 +34,8 @@ MODEL_FORMAT = 1
 # Confidences are calibrated on held-out scores of this many folds, once a level has this many examples.
 CALIBRATION_FOLDS = 3
 CALIBRATION_MINIMUM = 4
+# From this many texts on, `predict` runs in worker processes (one per core): below it, starting them costs more.
+PARALLEL_MINIMUM = 20_000
 
 
 class ModelError(UserError):
@@ -119,8 +121,26 @@ class CategoryModel:
         model.model_id = f"{features}@{hashlib.sha1(fingerprint.encode()).hexdigest()[:10]}"
         return model
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """The best path and its confidences for each text, consistent with the hierarchy."""
+    def predict(self, texts: Sequence[str], *, workers: int | None = None) -> list[Prediction]:
+        """The best path and its confidences for each text, consistent with the hierarchy.
+
+        The character n-grams are cut out of each text in Python (nine tenths of the time), so a large backlog
+        (PARALLEL_MINIMUM texts or more, unless ``workers`` says how many processes) is split into chunks
+        predicted by one worker process per core; a small one is predicted here, where starting them costs more."""
+        if workers is None:
+            workers = (os.cpu_count() or 1) if len(texts) >= PARALLEL_MINIMUM else 1
+        if workers < 2 or len(texts) < 2 or self.features != "tfidf":
+            return self._predict(texts)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = -(-len(texts) // (workers * 4))  # a few chunks per worker, so that one slow chunk does not hold all
+        chunks = [list(texts[start : start + size]) for start in range(0, len(texts), size)]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_worker_model, initargs=(self,)) as pool:
+            return [prediction for chunk in pool.map(_worker_predict, chunks) for prediction in chunk]
+
+    def _predict(self, texts: Sequence[str]) -> list[Prediction]:
         import numpy as np
 
         if not texts:
@@ -175,7 +195,8 @@ class CategoryModel:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + ".tmp")
-        joblib.dump(self, temporary, compress=3)
+        # Uncompressed: a compressed model of 14 MB took 7 s to load, this one of 19 MB takes 0.4 s.
+        joblib.dump(self, temporary)
         temporary.replace(path)  # a crash mid-write must not leave a half model where apply looks for one
 
     @classmethod
@@ -195,6 +216,17 @@ class CategoryModel:
                 "run `deskpulse categorize train` again"
             )
         return model
+
+
+_WORKER_MODEL: list[CategoryModel] = []  # in a worker process of `predict`: the model it was started with
+
+
+def _set_worker_model(model: CategoryModel) -> None:
+    _WORKER_MODEL.append(model)
+
+
+def _worker_predict(texts: list[str]) -> list[Prediction]:
+    return _WORKER_MODEL[0]._predict(texts)
 
 
 def _fit_level(matrix: Any, labels: list[str], level: int, alpha: float) -> Level:

@@ -8,7 +8,11 @@ stored message scores and the current threading, so it can never disagree with e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 from deskpulse.columns import arrow_table
 from deskpulse.config import Config, SentimentConfig
 from deskpulse.insight.flags import FlagCandidate, FlagChanges, refresh_flags
+from deskpulse.insight.runs import next_run_id
 from deskpulse.insight.sentiment import NEGATIVE, RULES_ID, MessageSentiment, score_text
 from deskpulse.insight.sentiment_lexicon import PHRASE_RULES, THREAT_SIGNALS
-from deskpulse.schema import MESSAGE_SENTIMENT
+from deskpulse.schema import MESSAGE_SENTIMENT, SENTIMENT_RUNS
 
 if TYPE_CHECKING:
     from deskpulse.insight.sentiment_model import SentimentModel
@@ -27,12 +32,15 @@ if TYPE_CHECKING:
 
 SENTIMENT_FLAG = "sentiment"
 BATCH_ROWS = 5_000
+# From this many messages on, the rules score in worker processes (one per core): below it, starting them costs more.
+PARALLEL_MINIMUM = 20_000
 _THREAT_REASONS = tuple(rule.reason for rule in PHRASE_RULES if rule.signal in THREAT_SIGNALS)
 
 
 @dataclass(frozen=True)
 class ScoreSummary:
     method: str
+    run_id: int | None  # this run's number in `sentiment_runs`; None when it scored nothing
     scored: int  # messages scored in this run
     customer_messages: int  # customer messages in the store, all scored now
     flags: FlagChanges
@@ -40,6 +48,7 @@ class ScoreSummary:
     def as_json(self) -> dict[str, Any]:
         return {
             "method": self.method,
+            "run_id": self.run_id,
             "scored": self.scored,
             "customer_messages": self.customer_messages,
             "flags_raised": self.flags.raised,
@@ -78,41 +87,84 @@ def score_store(
         f"WHERE m.author_role = 'customer' {condition} ORDER BY m.message_key"
     )
     scored = 0
+    run_id = next_run_id(store, "sentiment_runs")
     # Read on a cursor of its own: the store's connection writes each scored batch while the read goes on.
-    reader = store.sql.cursor().sql(query, params=[] if rescore else [method]).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        keys = batch.column("message_key").to_pylist()
-        texts = batch.column("body_text").to_pylist()
-        if model is not None:
-            results = model.score(texts, settings.negative_below, settings.positive_above)
-        else:
-            results = [score_text(text, settings.negative_below, settings.positive_above) for text in texts]
-        _write_scores(store, keys, results, method, now)
+    params = [] if rescore else [method]
+    [(to_score,)] = store.sql.cursor().execute(f"SELECT count(*) FROM ({query})", params).fetchall()
+    reader = store.sql.cursor().sql(query, params=params).to_arrow_reader(BATCH_ROWS)
+    batches = ((b.column("message_key").to_pylist(), b.column("body_text").to_pylist()) for b in reader)
+    if model is not None:
+        # The model scores a batch at once in compiled code: no gain from more processes.
+        scored_batches: Iterator[tuple[list[str], list[MessageSentiment]]] = (
+            (keys, model.score(texts, settings.negative_below, settings.positive_above)) for keys, texts in batches
+        )
+    else:
+        scored_batches = _rule_scores(batches, to_score, settings.negative_below, settings.positive_above)
+    for keys, results in scored_batches:
+        _write_scores(store, keys, results, method, now, run_id)
         scored += len(keys)
         if progress is not None:
             progress(len(keys))
     [(customer_messages,)] = store.execute("SELECT count(*) FROM messages WHERE author_role = 'customer'")
     flags = refresh_flags(store, SENTIMENT_FLAG, sentiment_flags(store, settings))
-    return ScoreSummary(method, scored, int(customer_messages), flags)
+    return ScoreSummary(method, run_id if scored else None, scored, int(customer_messages), flags)
 
 
-def _write_scores(store: Store, keys: list[str], results: list[MessageSentiment], method: str, now: datetime) -> None:
+def _rule_scores(
+    batches: Iterator[tuple[list[str], list[str]]], total: int, negative_below: float, positive_above: float
+) -> Iterator[tuple[list[str], list[MessageSentiment]]]:
+    """Each batch's keys and rule scores, in order. The rules are Python run per message (about a third of a
+    millisecond each), so a large store is scored by one worker process per core while this process writes the
+    finished batches; a small one in this process, where starting workers would cost more than it saves."""
+    workers = os.cpu_count() or 1
+    if workers < 2 or total < PARALLEL_MINIMUM:
+        for keys, texts in batches:
+            yield keys, [score_text(text, negative_below, positive_above) for text in texts]
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[tuple[list[str], Future[list[MessageSentiment]]]] = deque()
+        for keys, texts in batches:
+            pending.append((keys, pool.submit(_score_texts, texts, negative_below, positive_above)))
+            if len(pending) > 2 * workers:  # bounded read-ahead: the texts of a few batches in memory at a time
+                done_keys, future = pending.popleft()
+                yield done_keys, future.result()
+        while pending:
+            done_keys, future = pending.popleft()
+            yield done_keys, future.result()
+
+
+def _score_texts(texts: list[str], negative_below: float, positive_above: float) -> list[MessageSentiment]:
+    return [score_text(text, negative_below, positive_above) for text in texts]
+
+
+def _write_scores(
+    store: Store, keys: list[str], results: list[MessageSentiment], method: str, now: datetime, run_id: int
+) -> None:
+    """Replace the batch's rows of `message_sentiment` and add them to `sentiment_runs` under this run."""
+    scores = [r.score for r in results]
+    labels = [r.label for r in results]
+    methods = [method] * len(keys)
+    times = [now] * len(keys)
     rows = arrow_table(
         MESSAGE_SENTIMENT,
         {
             "message_key": keys,
-            "score": [r.score for r in results],
-            "label": [r.label for r in results],
+            "score": scores,
+            "label": labels,
             "reasons": [list(r.reasons) for r in results],
             "signals": [list(r.signals) for r in results],
-            "method": [method] * len(keys),
-            "scored_at": [now] * len(keys),
+            "method": methods,
+            "scored_at": times,
         },
     )
+    history: dict[str, list[Any]] = {"message_key": keys, "score": scores, "label": labels, "method": methods}
+    history.update(scored_at=times, run_id=[run_id] * len(keys))
     store.execute("BEGIN TRANSACTION")
     try:
         store.execute("DELETE FROM message_sentiment WHERE list_contains(?, message_key)", [keys])
-        store.insert_new("message_sentiment", rows)
+        # The batch's keys are new to message_sentiment (just deleted) and to this run: no anti-join needed.
+        store.append("message_sentiment", rows)
+        store.append("sentiment_runs", arrow_table(SENTIMENT_RUNS, history))
         store.execute("COMMIT")
     except Exception:
         store.execute("ROLLBACK")
