@@ -14,17 +14,30 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from deskpulse.columns import arrow_table
+from deskpulse.columns import arrow_table, rows_table
 from deskpulse.config import Config
 from deskpulse.mail.quoting import split_reply
-from deskpulse.schema import AGENTS, MESSAGES, QUARANTINE, SOURCE_TICKETS, TICKET_EVENTS, TICKET_TAGS
+from deskpulse.schema import (
+    AGENTS,
+    MESSAGES,
+    QUARANTINE,
+    SOURCE_TICKETS,
+    SURVEYS,
+    TICKET_EVENTS,
+    TICKET_TAGS,
+    TIME_ENTRIES,
+)
 from deskpulse.store import Store
+
+if TYPE_CHECKING:
+    from deskpulse.inputs.surveys import SurveyRow
+    from deskpulse.inputs.time_entries import TimeEntry
 
 # A help desk's statuses in deskpulse's words (spec §1.6). Anything else is an error the connector must map.
 STATUSES = {
@@ -105,6 +118,16 @@ class SourceAgent:
     active: bool = True
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A record a connector could not use (``rejected``: it goes to `quarantine`), or kept but worth a look."""
+
+    position: str
+    reason: str
+    detail: str
+    rejected: bool = True
+
+
 @dataclass
 class SourceSummary:
     source: str
@@ -148,9 +171,16 @@ def store_source(
     messages: Iterable[SourceMessage] = (),
     events: Iterable[SourceEvent] = (),
     agents: Iterable[SourceAgent] = (),
+    surveys: Sequence[SurveyRow] = (),
+    time_entries: Sequence[TimeEntry] = (),
+    problems: Sequence[Problem] = (),
     rebuild: bool = True,
 ) -> SourceSummary:
-    """Store one read of a source and (unless ``rebuild`` is false) rebuild the tickets and their facts."""
+    """Store one read of a source and (unless ``rebuild`` is false) rebuild the tickets and their facts.
+
+    Survey answers and time entries are stored as `deskpulse load` stores them (idempotent by their ids).
+    ``problems`` are what the connector itself could not use (``rejected``: counted as read and quarantined)
+    or kept but found suspicious; both are reported in the summary, after the contract's own."""
     summary = SourceSummary(source)
     now = datetime.now(UTC).replace(tzinfo=None)
     quarantine: list[dict[str, Any]] = []
@@ -195,6 +225,17 @@ def store_source(
     ]
     summary.read += len(agent_rows)
     store.upsert("agents", arrow_table(AGENTS, _columns(AGENTS, agent_rows)), ignore=())
+    for name, table, records in (("time_entries", TIME_ENTRIES, time_entries), ("surveys", SURVEYS, surveys)):
+        added = store.insert_new(name, rows_table(table, [asdict(record) for record in records]))
+        summary.read += len(records)
+        summary.stored += added
+        summary.duplicates += len(records) - added
+    for problem in problems:
+        if problem.rejected:
+            summary.read += 1
+            reject(problem.position, problem.reason, problem.detail)
+        else:
+            summary.problems.append((problem.position, problem.reason, problem.detail))
     if quarantine:
         store.insert_new("quarantine", arrow_table(QUARANTINE, _columns(QUARANTINE, quarantine)))
     if rebuild:

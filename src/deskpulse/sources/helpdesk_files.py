@@ -8,21 +8,19 @@ Lines): the connector recognises each object by its shape, so file names and fol
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from deskpulse.columns import arrow_table, rows_table
 from deskpulse.config import Config
 from deskpulse.errors import UserError
 from deskpulse.inputs.surveys import SurveyRow
 from deskpulse.inputs.time_entries import TimeEntry
-from deskpulse.schema import QUARANTINE, SURVEYS, TIME_ENTRIES
 from deskpulse.sources.canonical import (
+    Problem,
     SourceAgent,
     SourceEvent,
     SourceMessage,
@@ -34,16 +32,6 @@ from deskpulse.store import Store
 
 SUFFIXES = (".json", ".jsonl")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A record not stored (``rejected``: it goes to `quarantine`) or stored but worth a look."""
-
-    position: str
-    reason: str
-    detail: str
-    rejected: bool = True
 
 
 @dataclass
@@ -233,11 +221,9 @@ class Newest(Generic[T]):
 
 
 def store_helpdesk_read(store: Store, config: Config, source: str, read: HelpdeskRead) -> SourceSummary:
-    """Store a read through the connector contract, then its time entries and survey answers (idempotent by
-    their ids), quarantine what the connector rejected, and rebuild the tickets once at the end."""
-    from deskpulse.tickets import rebuild_tickets
-
-    summary = store_source(
+    """Store a read through the connector contract: its records, time entries and survey answers, and what the
+    connector rejected, in quarantine; the tickets are rebuilt once at the end."""
+    return store_source(
         store,
         config,
         source,
@@ -245,36 +231,7 @@ def store_helpdesk_read(store: Store, config: Config, source: str, read: Helpdes
         messages=read.messages,
         events=read.events,
         agents=read.agents,
-        rebuild=False,
+        surveys=read.surveys,
+        time_entries=read.time_entries,
+        problems=read.problems,
     )
-    for name, table, rows in (
-        ("time_entries", TIME_ENTRIES, [asdict(e) for e in read.time_entries]),
-        ("surveys", SURVEYS, [asdict(s) for s in read.surveys]),
-    ):
-        added = store.insert_new(name, rows_table(table, rows))
-        summary.read += len(rows)
-        summary.stored += added
-        summary.duplicates += len(rows) - added
-    rejected = [p for p in read.problems if p.rejected]
-    if rejected:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        rows = [
-            {
-                "source": source,
-                "source_position": p.position,
-                "content_hash": hashlib.sha1(p.detail.encode("utf-8")).hexdigest(),
-                "reason": p.reason,
-                "action": "rejected",
-                "detail": p.detail,
-                "recorded_at": now,
-            }
-            for p in rejected
-        ]
-        store.insert_new(
-            "quarantine", arrow_table(QUARANTINE, {c: [r.get(c) for r in rows] for c in QUARANTINE.column_names})
-        )
-    summary.read += len(rejected)
-    summary.quarantined += len(rejected)
-    summary.problems += [(p.position, p.reason, p.detail) for p in read.problems]
-    summary.tickets = rebuild_tickets(store, config)
-    return summary

@@ -8,10 +8,9 @@ says how each field maps and why.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,9 @@ from typing import Any
 from deskpulse.columns import rows_table
 from deskpulse.config import Config
 from deskpulse.inputs.surveys import BINARY_SCALE, BINARY_SCORES, SCALES, SurveyRow
-from deskpulse.schema import QUARANTINE, SOURCE_USERS, SURVEYS
+from deskpulse.schema import SOURCE_USERS
 from deskpulse.sources.canonical import (
+    Problem,
     SourceAgent,
     SourceEvent,
     SourceMessage,
@@ -30,7 +30,7 @@ from deskpulse.sources.canonical import (
     store_source,
     ticket_id,
 )
-from deskpulse.sources.zendesk_files import Problem, ZendeskObjects, field_of, object_id, read_zendesk
+from deskpulse.sources.zendesk_files import ZendeskObjects, field_of, object_id, read_zendesk
 from deskpulse.store import Store
 
 SOURCE = "zendesk"
@@ -128,18 +128,14 @@ def store_zendesk(
         messages=records.messages,
         events=records.events,
         agents=records.agents,
+        surveys=records.surveys,
+        problems=[*objects.problems, *records.quarantined, *(replace(n, rejected=False) for n in records.notes)],
         rebuild=rebuild,
     )
-    surveys_stored = store.insert_new("surveys", rows_table(SURVEYS, [asdict(row) for row in records.surveys]))
-    summary.read += len(objects.users) + len(records.surveys)
-    summary.stored += new_users + surveys_stored
+    summary.read += len(objects.users)
+    summary.stored += new_users
     summary.updated += changed_users
-    summary.duplicates += len(objects.users) - new_users - changed_users + len(records.surveys) - surveys_stored
-    rejected = [*objects.problems, *records.quarantined]
-    summary.read += len(rejected)
-    summary.quarantined += len(rejected)
-    _quarantine(store, rejected)
-    summary.problems += [(p.position, p.reason, p.detail) for p in (*rejected, *records.notes)]
+    summary.duplicates += len(objects.users) - new_users - changed_users
     summary.problems += [
         (name, "not_used", f"{count:,} records deskpulse does not read") for name, count in objects.unused.items()
     ]
@@ -510,26 +506,6 @@ def _note_times_before_creation(records: ZendeskRecords) -> None:
                 f"at {at:%Y-%m-%d %H:%M:%S} UTC: kept, times as given",
             )
         )
-
-
-def _quarantine(store: Store, problems: list[Problem]) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    rows = [
-        {
-            "source": SOURCE,
-            "source_position": p.position,
-            "content_hash": hashlib.sha1(p.detail.encode("utf-8")).hexdigest(),
-            "reason": p.reason,
-            "action": "rejected",
-            "detail": p.detail,
-            "message_key": None,
-            "excerpt": None,
-            "size_bytes": None,
-            "recorded_at": now,
-        }
-        for p in problems
-    ]
-    store.insert_new("quarantine", rows_table(QUARANTINE, rows))
 
 
 # --- values -------------------------------------------------------------------------------------------------

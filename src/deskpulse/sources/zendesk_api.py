@@ -26,9 +26,9 @@ from urllib.parse import quote, urlsplit
 from deskpulse.config import Config
 from deskpulse.errors import UserError
 from deskpulse.ingest import REBUILD_PENDING_KEY, rebuild_if_pending
-from deskpulse.sources.canonical import SourceSummary
+from deskpulse.sources.canonical import Problem, SourceSummary
 from deskpulse.sources.zendesk import SOURCE, Directory, names, store_zendesk
-from deskpulse.sources.zendesk_files import Problem, ZendeskObjects, field_of, read_json_text
+from deskpulse.sources.zendesk_files import ZendeskObjects, field_of, read_json_text
 from deskpulse.store import Store
 
 ENV_SUBDOMAIN = "ZENDESK_SUBDOMAIN"

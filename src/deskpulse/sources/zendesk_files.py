@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deskpulse.sources.canonical import Problem
+
 # The kinds of object deskpulse uses, by the collection names pages and exporters give them.
 COLLECTIONS = {
     "tickets": "tickets",
@@ -57,15 +59,6 @@ WAREHOUSE_TABLES = {
     "satisfaction_rating": "satisfaction_ratings",
 }
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something read that cannot be used as it is: where, a short reason, and what to do about it."""
-
-    position: str
-    reason: str
-    detail: str
 
 
 @dataclass
