@@ -247,21 +247,9 @@ def compare(
 
     Every `apply` keeps its answers under a run number (category_runs), so a run with a better model can be set
     beside the last one before anyone relies on it."""
-    from deskpulse.cli import console, settings_of
-    from deskpulse.insight.runs import compare_runs, comparison_lines
-    from deskpulse.store import Store
+    from deskpulse.commands.runs import show_run_comparison
 
-    if runs is not None and len(runs) != 2:
-        raise typer.BadParameter("two run numbers (RUN_A RUN_B), or none for the last two", param_hint="RUNS")
-    before, after = (None, None) if runs is None else (runs[0], runs[1])
-    settings = settings_of(ctx)
-    with Store.open(settings.db, read_only=True) as store:
-        comparison = compare_runs(store, "category_runs", before, after, top=top)
-    if output is Output.json:
-        print(json.dumps(comparison.as_json(), indent=2))
-        return
-    for line in comparison_lines(comparison, "category"):
-        console.print(line, highlight=False)
+    show_run_comparison(ctx, "category_runs", "category", runs, top, output is Output.json)
 
 
 def evaluation_table(result: Evaluation) -> Any:

@@ -77,21 +77,9 @@ def register(app: typer.Typer) -> None:
 
         Every `score` run keeps its scores under a run number (sentiment_runs). A run scores only the messages
         its method has not scored yet, so compare a run of a new model (or `score --rescore`) with the last."""
-        from deskpulse.cli import console, settings_of
-        from deskpulse.insight.runs import compare_runs, comparison_lines
-        from deskpulse.store import Store
+        from deskpulse.commands.runs import show_run_comparison
 
-        if runs is not None and len(runs) != 2:
-            raise typer.BadParameter("two run numbers (RUN_A RUN_B), or none for the last two", param_hint="RUNS")
-        before, after = (None, None) if runs is None else (runs[0], runs[1])
-        settings = settings_of(ctx)
-        with Store.open(settings.db, read_only=True) as store:
-            comparison = compare_runs(store, "sentiment_runs", before, after, top=top)
-        if output is Output.json:
-            print(json.dumps(comparison.as_json(), indent=2))
-            return
-        for line in comparison_lines(comparison, "label"):
-            console.print(line, highlight=False)
+        show_run_comparison(ctx, "sentiment_runs", "label", runs, top, output is Output.json)
 
     @sentiment_app.command("train")
     def train_command(
