@@ -32,11 +32,13 @@ def ticket_id_for(root_key: str) -> str:
 def rebuild_tickets(store: Store, config: Config) -> int:
     """Re-thread every message, store the assignment, infer status changes into `ticket_events` (spec §1.6),
     rebuild `tickets` and `agents`, then the derived fact tables queries read; return the ticket count."""
+    from deskpulse.metrics.facts import store_span  # the metrics import this module
+
     _assign_threads(store, config)
     messages = threaded_messages(store)
-    horizon = _horizon(store, messages)
-    # "Now" is the store's horizon (its newest message), so a historical export is judged by its own timeline,
-    # not by the day it happens to be imported.
+    # "Now" is the store's horizon (the newest instant it knows), so a historical export is judged by its own
+    # timeline, not by the day it happens to be imported.
+    horizon = store_span(store)[1]
     labels = _label_effects(store, config)
     write_inferred_events(store, config, messages, horizon, labels.resolutions)
     _store_label_tags(store, labels.tags)
@@ -91,21 +93,6 @@ def _categories(store: Store, from_labels: pa.Table) -> Any:
         """
     )
     return store.ibis.table("ticket_category_choice")
-
-
-def _horizon(store: Store, messages: Any) -> datetime | None:
-    """The store's "now": its newest message, or the newest change a help desk's ticket records."""
-    newest_message = store.arrow(messages.aggregate(t=messages.received_at.max())).column(0)[0].as_py()
-    tickets = store.table("source_tickets")
-    newest_ticket = (
-        store.arrow(
-            tickets.aggregate(t=ibis.greatest(tickets.created_at, tickets.updated_at, tickets.resolved_at).max())
-        )
-        .column(0)[0]
-        .as_py()
-    )
-    known = [t for t in (newest_message, newest_ticket) if t is not None]
-    return max(known) if known else None
 
 
 def rebuild_derived_facts(store: Store, config: Config) -> None:

@@ -65,7 +65,7 @@ class Calendar:
 def build_calendar(store: Store, config: Config) -> Calendar:
     state = _derived_state(store)
     # While the derived tables are valid no message has changed since they were built, nor has their span.
-    span = _message_span(store) if state is None else (_instant(state["first"]), _instant(state["last"]))
+    span = store_span(store) if state is None else (_instant(state["first"]), _instant(state["last"]))
     return _calendar(store, config, span, state)
 
 
@@ -91,7 +91,7 @@ def _calendar(
     )
 
 
-def _message_span(store: Store) -> tuple[datetime | None, datetime | None]:
+def store_span(store: Store) -> tuple[datetime | None, datetime | None]:
     """The first and last instant the store knows (None, None when it knows none): its messages, and the tickets
     and status changes a help desk recorded (an export of tickets without their messages has no other times)."""
     messages = store.table("messages")
@@ -151,7 +151,7 @@ def store_derived_facts(store: Store, config: Config) -> None:
     from deskpulse.metrics.families.responses import build_cycles, build_ticket_waits
 
     store.forget_derived()
-    span = _message_span(store)
+    span = store_span(store)
     calendar = _calendar(store, config, span, None)
 
     def save(name: str, expression: Any) -> Calendar:
