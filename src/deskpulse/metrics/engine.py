@@ -236,19 +236,23 @@ class _Lookup:
     adds: tuple[str, ...]
 
 
+def category_levels(path: Any) -> tuple[Any, Any]:
+    """A hierarchical category column ("Billing > Refund Request") as the dimensions `category` (the top level)
+    and `subcategory` (the whole path below a top level; null for a ticket filed under a top level only)."""
+    cut = path.find(SEPARATOR)
+    return (cut < 0).ifelse(path, path.substr(0, cut)), (cut < 0).ifelse(ibis.null("string"), path)
+
+
 def _dimension_tables(store: Store, config: Config, wanted: list[str]) -> list[_Lookup]:
     """The lookups the wanted dimensions need: ticket attributes, tags, review flags, agents' teams."""
     lookups = []
     if set(wanted) & set(TICKET_DIMENSIONS):
         tickets = store.table("tickets")
         adds = tuple(f"_dim_{d}" for d in TICKET_DIMENSIONS)
-        # "Billing > Refund Request": category is the top level, subcategory the whole path below a top level
-        # (null for a ticket filed under a top level only).
-        path = tickets.category
-        cut = path.find(SEPARATOR)
+        category, subcategory = category_levels(tickets.category)
         attributes = {
-            "category": (cut < 0).ifelse(path, path.substr(0, cut)),
-            "subcategory": (cut < 0).ifelse(ibis.null("string"), path),
+            "category": category,
+            "subcategory": subcategory,
             "priority": tickets.priority,
             "organisation": tickets.organisation,
         }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from deskpulse.insight.sentiment_store import ticket_sentiment
-from deskpulse.insight.taxonomy import SEPARATOR
+from deskpulse.metrics.engine import category_levels
 from deskpulse.metrics.families.handoffs import build_handoffs
 from deskpulse.metrics.families.sla import build_sla_targets
 from deskpulse.metrics.families.surveys import build_survey_answers
@@ -74,14 +74,14 @@ def with_outcomes(store: Store, calendar: Calendar, facts: Any) -> Any:
     classified = store.table("ticket_categories")
     joined = tickets.left_join(classified, "ticket_id")
     path = joined.category
-    cut = path.find(SEPARATOR)
+    category, subcategory = category_levels(path)
     # The classification explains the category while it is the one the ticket has (`categorize apply` writes it
     # in place); else the rebuild recorded where it came from: a help desk, a person's label, a folder or label.
     explains = (joined.category_right == path).fill_null(False)
     categories = joined.select(
         ticket_id=joined.ticket_id,
-        category=(cut < 0).ifelse(path, path.substr(0, cut)),
-        subcategory=(cut < 0).ifelse(ibis.null("string"), path),
+        category=category,
+        subcategory=subcategory,
         category_confidence=explains.ifelse(joined.confidence, path.notnull().ifelse(1.0, ibis.null("float64"))),
         category_source=explains.ifelse(joined.method, joined.category_source),
         priority=joined.priority,
