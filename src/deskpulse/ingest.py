@@ -152,23 +152,26 @@ def ingest_messages(
     return summary
 
 
-def rebuild_store(store: Store, config: Config) -> int:
-    """Re-thread the stored mail and rebuild tickets and their facts; return the ticket count."""
+def rebuild_store(store: Store, config: Config, *, touched_only: bool = False) -> int:
+    """Re-thread the stored mail and rebuild tickets and their facts; return the ticket count. With
+    ``touched_only`` (a live sync's few new messages) only the tickets the new mail reaches are re-threaded and
+    recomputed (`deskpulse.touched`)."""
     # Imported only now: it brings Ibis, which an import does not need while parser processes run.
     from deskpulse.tickets import rebuild_tickets
+    from deskpulse.touched import update_tickets
 
     # The rebuild reads the whole store; a bounded memory limit keeps an import's footprint flat as stores grow.
     with store.memory_limit(REBUILD_MEMORY_LIMIT):
-        tickets = rebuild_tickets(store, config)
+        tickets = update_tickets(store, config) if touched_only else rebuild_tickets(store, config)
     store.execute("DELETE FROM meta WHERE key = ?", [REBUILD_PENDING_KEY])
     return tickets
 
 
-def rebuild_if_pending(store: Store, config: Config) -> int | None:
+def rebuild_if_pending(store: Store, config: Config, *, touched_only: bool = False) -> int | None:
     """Rebuild when an import stored something since the last rebuild (`REBUILD_PENDING_KEY`); else None."""
     if not store.execute("SELECT 1 FROM meta WHERE key = ?", [REBUILD_PENDING_KEY]):
         return None
-    return rebuild_store(store, config)
+    return rebuild_store(store, config, touched_only=touched_only)
 
 
 def default_workers(paths: list[Path]) -> int:

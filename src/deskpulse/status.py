@@ -183,24 +183,32 @@ def labelled_status_events(store: Store, messages: Any, filed: Any) -> Any:
 
 
 def write_inferred_events(
-    store: Store, config: Config, messages: Any, horizon: datetime | None, labelled: pa.Table
+    store: Store, config: Config, messages: Any, horizon: datetime | None, labelled: pa.Table, *, only: Any = None
 ) -> int:
-    """Replace the rows of `ticket_events` this module derives with fresh ones; other sources' rows stay.
+    """Replace the rows of `ticket_events` this module derives with fresh ones; other sources' rows stay. With
+    ``only`` (an Ibis table of ticket_id; ``messages`` holds just theirs) the caller has deleted those tickets'
+    derived rows, and only theirs are written.
 
     A help desk ticket's status is the source's (its history, else a `snapshot` of its resolution). A mail ticket
     filed under a resolved folder or label (``labelled``: ticket_id, occurred_at) is resolved then; the others
     are inferred from the mail (spec §1.6)."""
     events = store.table("ticket_events")
-    kept = store.arrow(events.filter(~events.source.isin(DERIVED_SOURCES).fill_null(False)))
     schema = TICKET_EVENTS.arrow_schema()
-    derived = [snapshot_status_events(store)]
+    snapshots = snapshot_status_events(store)
+    derived = [snapshots if only is None else snapshots.semi_join(only, "ticket_id")]
     if horizon is not None:
         mail = messages.filter(messages.source_ticket_id.isnull())
         if labelled.num_rows:
             filed = store.register("labelled_resolutions", labelled.select(["ticket_id", "occurred_at"]))
+            if only is not None:
+                filed = filed.semi_join(only, "ticket_id")
             derived.append(labelled_status_events(store, mail, filed))
             mail = mail.anti_join(filed, "ticket_id")
         derived.append(inferred_status_events(mail, horizon, config.resolution.inactivity_days))
     tables = [store.arrow(expression.order_by("ticket_id", "occurred_at", "event_id")) for expression in derived]
+    if only is not None:
+        store.append("ticket_events", pa.concat_tables([t.cast(schema) for t in tables]))
+        return sum(t.num_rows for t in tables)
+    kept = store.arrow(events.filter(~events.source.isin(DERIVED_SOURCES).fill_null(False)))
     store.replace_all("ticket_events", pa.concat_tables([t.cast(schema) for t in [kept, *tables]]))
     return sum(t.num_rows for t in tables)

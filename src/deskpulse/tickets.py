@@ -46,6 +46,9 @@ def rebuild_tickets(store: Store, config: Config) -> int:
     store.replace_all("tickets", tickets)
     _rebuild_agents(store, config)
     rebuild_derived_facts(store, config)
+    from deskpulse.touched import mark_built
+
+    mark_built(store, config, horizon)
     return int(tickets.num_rows)
 
 
@@ -116,9 +119,9 @@ _THREAD_COLUMNS = [
 ]
 
 
-def _thread_inputs(store: Store) -> list[ThreadInput]:
+def _thread_inputs(store: Store, *, where: str | None = None) -> list[ThreadInput]:
     """What the threader needs of every stored mail message (a help desk's messages name their ticket and are
-    not threaded), read in slices to keep memory flat.
+    not threaded), read in slices to keep memory flat; ``where`` (SQL over `messages`) narrows them further.
 
     A Message-ID appears several times (as a message's own id, then in its replies' In-Reply-To and
     References), and a customer on many messages; one shared string object for each saves most of the memory
@@ -127,7 +130,8 @@ def _thread_inputs(store: Store) -> list[ThreadInput]:
     shared: dict[str, str] = {}
     share = shared.setdefault
     inputs: list[ThreadInput] = []
-    for batch in store.scan("messages", _THREAD_COLUMNS, where="source_ticket_id IS NULL"):
+    condition = "source_ticket_id IS NULL" + (f" AND ({where})" if where else "")
+    for batch in store.scan("messages", _THREAD_COLUMNS, where=condition):
         columns = [batch.column(c).to_pylist() for c in _THREAD_COLUMNS]
         for key, message_id, in_reply_to, references, subject, customer, received_at in zip(*columns, strict=True):
             key = share(key, key)
@@ -215,7 +219,11 @@ def threaded_messages(store: Store) -> Any:
     return store.table("messages").join(threads, "message_key")
 
 
-def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: LabelEffects) -> pa.Table:
+def _ticket_rows(
+    store: Store, messages: Any, horizon: datetime | None, labels: LabelEffects, *, only: Any | None = None
+) -> pa.Table:
+    """The `tickets` rows of every ticket in ``messages`` and of every help desk ticket (those of the Ibis table
+    ``only`` (ticket_id) when given: the rest are left alone)."""
     human = messages.author_role.isin(HUMAN_ROLES)
     is_agent = messages.author_role == "agent"
     first_human_at = messages.received_at.min(where=human)
@@ -236,7 +244,10 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: 
         return TICKETS.arrow_schema().empty_table()
     # A help desk's own record of a ticket wins over what the messages suggest; a ticket may have only one
     # (a CSV of tickets without their messages; a merged-away ticket, whose messages moved to the survivor).
-    source = store.table("source_tickets").rename(lambda name: f"source_{name}")
+    source = store.table("source_tickets")
+    if only is not None:
+        source = source.semi_join(only, "ticket_id")
+    source = source.rename(lambda name: f"source_{name}")
     # What a folder or label says (`deskpulse.labels`) comes next, then the messages.
     categories = _categories(store, labels.categories)
     priorities = store.register("label_priorities", labels.priorities).select("ticket_id", "priority")
@@ -249,6 +260,8 @@ def _ticket_rows(store: Store, messages: Any, horizon: datetime | None, labels: 
     # Status comes from the status history: the source's own, or the resolutions and reopens inferred from the
     # mail (`deskpulse.status`, spec §1.6). The latest change decides; resolved_at is the latest resolution.
     events = store.table("ticket_events")
+    if only is not None:
+        events = events.semi_join(only, "ticket_id")
     changes = events.filter(events.kind == "status")
     # Events of one instant (a log with minute times) keep their recorded order: event ids sort within it.
     in_order = ibis.window(group_by="ticket_id", order_by=[changes.occurred_at, changes.event_id])

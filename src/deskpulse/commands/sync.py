@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output: Annotated[Output, typer.Option("--format", help="text (a line per folder) or json.")] = Output.text,
     ) -> None:
-        """Fetch what is new in imap.folders since the last sync, store it and rebuild the tickets.
+        """Fetch what is new in imap.folders since the last sync, store it and update the tickets it touches.
 
         The password comes from $DESKPULSE_IMAP_PASSWORD or imap.password_file (mode 0600), never from
         deskpulse.toml. Running it again fetches nothing twice."""
@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
         ] = 60.0,
         once: Annotated[bool, typer.Option("--once", help="Sync once and stop: for cron and tests.")] = False,
     ) -> None:
-        """Sync imap.folders every --interval seconds and rebuild the tickets when mail arrived; Ctrl-C stops.
+        """Sync imap.folders every --interval seconds, updating the tickets new mail touches; Ctrl-C stops.
 
         The store is opened only while a sync runs, so `deskpulse kpis` and the like can read it in between. A
         server that cannot be reached is tried again at the next interval."""

@@ -86,7 +86,7 @@ def sync_imap(
         if reader.position is not None:  # also records a folder with nothing new as synced now
             save_checkpoint(store, account.source, folder, reader.position)
         report.folders.append(FolderSync(folder, summary, reader.position, reader.resynced_from, reader.reconnects))
-    report.tickets = rebuild_if_pending(store, config)
+    report.tickets = rebuild_if_pending(store, config, touched_only=True)
     return report
 
 
