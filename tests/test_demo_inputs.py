@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +88,25 @@ def test_the_ticket_export_recomputes_the_outcome_metrics(demo: Any) -> None:
     assert sum(t["sla_breaches"] or 0 for t in tickets) == row["sla_compliance"]["n"] - round(
         row["sla_compliance"]["value"] * row["sla_compliance"]["n"]
     )
+
+
+def test_the_taxonomy_finds_the_planted_password_reset_spike(demo: Any) -> None:
+    """The demo plants four times the usual password-reset mail in one week (`DemoSummary.spike_week`); categorised
+    by the demo's categories.toml, `deskpulse trends` must report a spike of `Account > Password Reset` in that
+    week, and no spike in any category the demo did not plant one in."""
+    from deskpulse.insight.categories import apply_categories
+    from deskpulse.insight.taxonomy import load_taxonomy
+    from deskpulse.insight.trends import TrendOptions, find_trends
+
+    store, config, _, files = demo
+    taxonomy = load_taxonomy(config.files.categories)
+    summary = apply_categories(store, taxonomy, None, taxonomy.threshold)
+    # Most tickets carry a topic the rules know; the rest (newsletters' replies, thank-yous) stay Unclassified.
+    assert summary.by_method["rule"] >= 0.8 * summary.tickets
+    report = find_trends(store, config, TrendOptions(since=files.summary.first_day, find_topics=False))
+    spikes = {finding.series for finding in report.spikes}
+    assert spikes <= {"Account > Password Reset", "Account", "(all tickets)"}
+    [spike] = [finding for finding in report.spikes if finding.series == "Account > Password Reset"]
+    week = files.summary.spike_week
+    assert week <= spike.last_day and spike.first_day <= week + timedelta(days=6)
+    assert spike.ratio >= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -406,9 +407,48 @@ def demo(
             # The newest week's resolutions are not known yet (they need `inactivity_days` of quiet).
             card = build_scorecard(store, config, at=card.previous_period)
         _print_scorecard(card)
+        _print_demo_insight(store, config, demo_files.summary.first_day)
     explore = f"deskpulse --config {demo_files.config} --db {demo_files.db}"
     console.print(f"Explore further: {explore} kpis --metrics all --period month")
     console.print(f"                 {explore} progress | scorecard | tickets --sort first_response_time --desc")
+
+
+def _print_demo_insight(store: Any, config: Config, first_day: date) -> None:
+    """Categories by the demo's taxonomy, the flags sentiment raised and the rising issues, as a team would run
+    them after an import (`categorize apply`, `sentiment score`, `flags`, `trends`)."""
+    from deskpulse.insight.categories import apply_categories
+    from deskpulse.insight.flags import list_flags
+    from deskpulse.insight.sentiment_store import score_store
+    from deskpulse.insight.taxonomy import load_taxonomy
+    from deskpulse.insight.trends import TrendOptions, find_trends
+    from deskpulse.metrics.engine import KpiQuery, compute_kpis
+
+    taxonomy = load_taxonomy(config.files.categories)
+    categorised = apply_categories(store, taxonomy, None, taxonomy.threshold)
+    by_category = KpiQuery(
+        metrics=["tickets_created", "first_response_time_business", "one_touch_rate"], period="all", by=["category"]
+    )
+    rules = categorised.by_method["rule"]
+    title = f"Per category ({rules:,} of {categorised.tickets:,} tickets matched a rule of categories.toml)"
+    console.print(render.kpi_table(compute_kpis(store, config, by_category), title))
+    score_store(store, config, None)
+    flags = list_flags(store)
+    reasons = Counter(flag["kind"] for flag in flags)
+    console.print(
+        f"Flagged for a manager's review: {len(flags):,} tickets "
+        f"({', '.join(f'{count} {kind}' for kind, count in reasons.most_common())}); the angriest:",
+        highlight=False,
+    )
+    for flag in flags[:3]:
+        console.print(f"  {flag['score']:+.2f}  {flag['subject']}  [dim]{flag['reason']}[/]", highlight=False)
+    trends = find_trends(store, config, TrendOptions(since=first_day, find_topics=False))
+    for finding in [*trends.spikes, *trends.rises]:
+        when = f"{finding.first_day} … {finding.last_day}" if finding.kind == "spike" else finding.first_week
+        console.print(
+            f"Rising issue: {finding.kind} in [bold]{finding.series}[/] {when}: {finding.observed} tickets where "
+            f"{finding.expected:.1f} were expected ({finding.ratio:.1f}×)",
+            highlight=False,
+        )
 
 
 def _print_scorecard(card: Any) -> None:

@@ -35,6 +35,7 @@ from deskpulse.demo_text import (
     CLOSINGS,
     COMPANY_DOMAINS,
     DE_DOMAINS,
+    DEMO_TAXONOMY_TOML,
     FIRST_DE,
     FIRST_FR,
     FIRST_INTL,
@@ -104,6 +105,7 @@ agents = "agents.csv"
 schedules = "schedules.csv"
 costs = "costs.csv"
 sla = "sla.toml"
+categories = "categories.toml"
 
 [guardrails]
 min_survey_answers = 10                 # a small team: ten answers a week before CSAT is read
@@ -450,7 +452,8 @@ class _Generator:
         monday = start - timedelta(days=start.weekday())
         weeks = max(3, round(_DEFAULT_WEEKS * math.sqrt(tickets / _TICKETS_PER_DEFAULT_SPAN)))
         self.last_day = monday + timedelta(weeks=weeks, days=-1)
-        self.spike_week = monday + timedelta(weeks=3 if weeks >= 5 else 1)
+        # The spike comes after the four weeks of history `deskpulse trends` needs before it tests a day.
+        self.spike_week = monday + timedelta(weeks=5 if weeks >= 8 else 3 if weeks >= 5 else 1)
         self.end = self._epoch(self.last_day + timedelta(days=1), 0)
         self.holidays = _german_holidays(start.year, self.last_day.year + 1)
         self.customers: dict[int, _Customer] = {}
@@ -1227,6 +1230,7 @@ def prepare_demo(directory: Path, *, seed: int = 7, tickets: int = 600, db: Path
     summary = write_demo_mailbox(mbox, seed=seed, tickets=tickets)
     config = directory / "deskpulse.toml"
     config.write_text(DEMO_CONFIG_TOML, encoding="utf-8")
+    (directory / "categories.toml").write_text(DEMO_TAXONOMY_TOML, encoding="utf-8")
     write_static_inputs(directory, summary.first_day, summary.last_day)
     if db is None:
         db = directory / "deskpulse.duckdb"

@@ -413,3 +413,42 @@ MONTH_NAMES = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+
+# The demo team's taxonomy (`[files] categories`): keyword rules in English and German, specific before general,
+# as a team would write them after reading a month of its mail. Mail no rule matches stays Unclassified.
+DEMO_TAXONOMY_TOML = """\
+# Categories of the demo mailbox (docs/categories.md). Rules are tried in file order.
+[categories."Billing > Double Charge"]
+keywords = ["charged twice", "double charge", "duplicate payment", "doppelt abgebucht", "doppelte abbuchung"]
+
+[categories."Billing > Refund"]
+keywords = ["refund", "rückerstattung"]
+
+[categories."Billing > Invoice"]
+keywords = ["invoice", "rechnung", "vat"]
+
+[categories."Account > Password Reset"]
+keywords = ["password reset", "reset password", "reset my password", "forgot password", "passwort"]
+
+[categories."Account > Two-Factor"]
+keywords = ["2fa", "two-factor", "zwei-faktor"]
+
+[categories."Account > Login"]
+keywords = ["log in", "login", "locked out"]
+
+[categories."Shipping > Damaged Item"]
+keywords = ["damaged", "beschädigt"]
+patterns = ['broken \\w+ in my delivery']
+
+[categories."Shipping > Where Is My Order"]
+keywords = ["where is my order", "not delivered", "tracking", "wo bleibt"]
+
+[categories."Bug > App Crash"]
+keywords = ["crash", "crashes", "crashing", "stürzt"]
+
+[categories."Bug > Export"]
+keywords = ["export"]
+
+[categories."Feature Request"]
+keywords = ["feature request", "suggestion", "would love to see", "funktionswunsch"]
+"""
