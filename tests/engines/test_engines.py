@@ -21,6 +21,7 @@ from tests.metrics import (
     test_resolution_golden,
     test_responses_golden,
     test_sla_golden,
+    test_status_waits_golden,
     test_surveys_golden,
     test_work_golden,
 )
@@ -49,6 +50,7 @@ SCENARIOS = {
     "work": (test_work_golden, [m.id for m in work.METRICS]),
     "merges": (test_merges_golden, MAIL_METRICS),
     "dst": (test_dst_golden, MAIL_METRICS),
+    "status-waits": (test_status_waits_golden, test_status_waits_golden.METRICS),
 }
 QUERIES = [
     {"period": "all"},

@@ -2,7 +2,9 @@
 
 Owns two fact tables: `cycles`, one row per wait cycle of a ticket (its oldest unanswered customer message →
 the next human agent reply), and `ticket_waits`, one row per ticket with the sums of its cycles (requester
-wait) and of the gaps between a reply and the customer's next message (agent wait).
+wait) and of the gaps between a reply and the customer's next message (agent wait). A help desk ticket that
+came with its status history is measured by that history instead (spec: time in new, open and on-hold is the
+requester's wait, time in pending the agent's, time in on-hold on-hold time).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ibis
 
 from deskpulse.calendar import with_business_clock
 from deskpulse.metrics.metric import DURATION, Metric, business
-from deskpulse.status import RESOLVED, is_acknowledgement
+from deskpulse.status import DERIVED_SOURCES, OPEN, RESOLVED, is_acknowledgement
 from deskpulse.tickets import threaded_messages
 
 if TYPE_CHECKING:
@@ -126,14 +128,76 @@ def _resolutions_between_reply_and_customer(store: Store, cycles: Any) -> Any:
     return hits.group_by("ticket_id", "cycle_number").aggregate(resolved_in_gap_at=hits.resolution_at.min())
 
 
-def build_ticket_waits(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
-    """One row per counted ticket a customer wrote in, with its total requester and agent wait (Ibis).
+# The canonical statuses (`deskpulse.sources.canonical.STATUSES`) whose time each wait sums (spec §2).
+REQUESTER_WAITS_IN = (OPEN, "on_hold")
+AGENT_WAITS_IN = ("pending",)
+ON_HOLD = "on_hold"
 
-    ``requester_wait_time`` sums the ticket's answered cycles; ``agent_wait_time`` sums their
+
+def status_history_waits(store: Store, calendar: Calendar) -> Any:
+    """Per ticket with its own status history (a help desk's status changes, not those deskpulse inferred from
+    mail, read off a ticket list or a label), the time it spent in each kind of status (an Ibis expression).
+
+    The history cuts the ticket's life into stretches: from its creation in the status the first change left
+    (open when that change does not say), then from each change to the next. A stretch still running counts
+    nothing yet (the waits are read for resolved tickets). Columns: ``ticket_id``, ``requester_wait``,
+    ``agent_wait``, ``on_hold`` and their ``_business`` twins (business seconds; null without business hours)."""
+    from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
+
+    events = store.table("ticket_events")
+    own = events.filter((events.kind == "status") & ~events.source.isin(DERIVED_SOURCES).fill_null(False))
+    changes = own.select("ticket_id", "event_id", "old_value", at=own.occurred_at, status=own.new_value)
+    first = changes.group_by("ticket_id").aggregate(at=changes.at.min(), status=changes.old_value.argmin(changes.at))
+    tickets = store.table("tickets")
+    opening = first.join(tickets.select("ticket_id", "created_at"), "ticket_id")
+    opening = opening.filter(opening.created_at < opening.at)
+    openings = opening.select(
+        "ticket_id",
+        event_id=ibis.literal(""),  # sorts before every change of the same instant
+        at=opening.created_at,
+        status=ibis.coalesce(opening.status, ibis.literal(OPEN)),
+    )
+    stretches = changes.select("ticket_id", "event_id", "at", "status").union(openings)
+    following = ibis.window(group_by="ticket_id", order_by=["at", "event_id"])
+    stretches = stretches.mutate(ended_at=stretches.at.lead().over(following))
+    stretches = stretches.filter(stretches.ended_at.notnull())
+    stretches = with_business_clock(stretches, "at", calendar.intervals, "_clock_start")
+    stretches = with_business_clock(stretches, "ended_at", calendar.intervals, "_clock_end")
+    stretches = stretches.mutate(
+        seconds=seconds_between(stretches.at, stretches.ended_at),
+        business=(stretches._clock_end - stretches._clock_start).cast("float64"),
+    )
+    zero = ibis.literal(0.0, type="float64")
+
+    def total(column: Any, statuses: tuple[str, ...]) -> Any:
+        return ibis.coalesce(column.sum(where=stretches.status.isin(statuses)), zero)
+
+    def business_total(statuses: tuple[str, ...]) -> Any:
+        # Null when any stretch has no business clock (no business hours configured): unknown, never 0.
+        known = stretches.business.count() == stretches.count()
+        return ibis.ifelse(known, total(stretches.business, statuses), ibis.null("float64"))
+
+    return stretches.group_by("ticket_id").aggregate(
+        requester_wait=total(stretches.seconds, REQUESTER_WAITS_IN),
+        requester_wait_business=business_total(REQUESTER_WAITS_IN),
+        agent_wait=total(stretches.seconds, AGENT_WAITS_IN),
+        agent_wait_business=business_total(AGENT_WAITS_IN),
+        on_hold=total(stretches.seconds, (ON_HOLD,)),
+        on_hold_business=business_total((ON_HOLD,)),
+    )
+
+
+def build_ticket_waits(store: Store, calendar: Calendar, ticket_facts: Any) -> Any:
+    """One row per counted ticket a customer wrote in or a help desk recorded a status history for, with its
+    total requester and agent wait (Ibis).
+
+    From the mail, ``requester_wait_time`` sums the ticket's answered cycles; ``agent_wait_time`` sums their
     ``agent_wait_seconds`` (0 when the customer never had to write again; null before the first reply).
-    Business variants are null when no business hours are configured. ``on_hold_time`` needs status history,
-    which a mailbox does not have: null. ``agent`` is the ticket's assignee (for a mailbox, the agent of its
-    latest reply); ``resolved_at`` (the latest resolution) and ``created_at`` come from the ticket.
+    From a status history (`status_history_waits`, which wins where there is one, ``from_status_history``) they
+    are the times in new, open and on-hold, and in pending; ``on_hold_time`` is the time in on-hold, which a
+    mailbox cannot know: null there. Business variants are null when no business hours are configured.
+    ``agent`` is the ticket's assignee (for a mailbox, the agent of its latest reply); ``resolved_at`` (the
+    latest resolution) and ``created_at`` come from the ticket.
     """
     from deskpulse.metrics.facts import derived_fact_table  # facts imports the catalog, which imports this module
 
@@ -142,35 +206,47 @@ def build_ticket_waits(store: Store, calendar: Calendar, ticket_facts: Any) -> A
         return stored
     cycles = build_cycles(store, calendar, ticket_facts)
     answered = cycles.replied_at.notnull()
-    per_ticket = cycles.group_by("ticket_id").aggregate(
+    per_ticket = cycles.group_by(cycles_ticket=cycles.ticket_id).aggregate(
         answered_cycles=answered.sum().cast("int64"),
-        requester_wait=cycles.seconds.sum(),
-        requester_wait_business=cycles.business_seconds.sum(),
-        agent_wait=cycles.agent_wait_seconds.sum(),
-        agent_wait_business=cycles.agent_wait_business_seconds.sum(),
+        cycle_requester_wait=cycles.seconds.sum(),
+        cycle_requester_wait_business=cycles.business_seconds.sum(),
+        cycle_agent_wait=cycles.agent_wait_seconds.sum(),
+        cycle_agent_wait_business=cycles.agent_wait_business_seconds.sum(),
     )
+    history = status_history_waits(store, calendar)
+    history = history.rename(lambda name: f"history_{name}")
     tickets = ticket_facts.select("ticket_id", "mailbox", "created_at", "resolved_at", agent=ticket_facts.assignee)
-    waits = tickets.join(per_ticket, "ticket_id")
+    waits = tickets.left_join(per_ticket, tickets.ticket_id == per_ticket.cycles_ticket)
+    waits = waits.left_join(history, waits.ticket_id == history.history_ticket_id)
+    waits = waits.filter(waits.cycles_ticket.notnull() | waits.history_ticket_id.notnull())
+    from_history = waits.history_ticket_id.notnull()
     # No gap to sum means the customer never had to write again: 0, once a reply exists. Business time stays
     # null when no business hours are configured, the only case in which an answered cycle has none.
     no_wait = ibis.literal(0.0, type="float64")
-    replied = waits.answered_cycles > 0
-    has_schedule = replied & waits.requester_wait_business.notnull()
+    replied = waits.answered_cycles.fill_null(0) > 0
+    has_schedule = replied & waits.cycle_requester_wait_business.notnull()
     return waits.select(
         "ticket_id",
         "agent",
         "mailbox",
         "created_at",
         "resolved_at",
-        "answered_cycles",
-        requester_wait_time=waits.requester_wait,
-        requester_wait_time_business=waits.requester_wait_business,
-        agent_wait_time=ibis.ifelse(replied, ibis.coalesce(waits.agent_wait, no_wait), ibis.null("float64")),
-        agent_wait_time_business=ibis.ifelse(
-            has_schedule, ibis.coalesce(waits.agent_wait_business, no_wait), ibis.null("float64")
+        answered_cycles=waits.answered_cycles.fill_null(0),
+        from_status_history=from_history,
+        requester_wait_time=from_history.ifelse(waits.history_requester_wait, waits.cycle_requester_wait),
+        requester_wait_time_business=from_history.ifelse(
+            waits.history_requester_wait_business, waits.cycle_requester_wait_business
         ),
-        on_hold_time=ibis.null("float64"),
-        on_hold_time_business=ibis.null("float64"),
+        agent_wait_time=from_history.ifelse(
+            waits.history_agent_wait,
+            ibis.ifelse(replied, ibis.coalesce(waits.cycle_agent_wait, no_wait), ibis.null("float64")),
+        ),
+        agent_wait_time_business=from_history.ifelse(
+            waits.history_agent_wait_business,
+            ibis.ifelse(has_schedule, ibis.coalesce(waits.cycle_agent_wait_business, no_wait), ibis.null("float64")),
+        ),
+        on_hold_time=from_history.ifelse(waits.history_on_hold, ibis.null("float64")),
+        on_hold_time_business=from_history.ifelse(waits.history_on_hold_business, ibis.null("float64")),
     )
 
 
@@ -215,7 +291,8 @@ NEXT_RESPONSE_TIME = Metric(
 
 
 def _resolved_with_a_reply(t: Any) -> Any:
-    return t.resolved_at.notnull() & (t.answered_cycles > 0)
+    """Resolved tickets with something to measure: a reply in the mail, or a status history."""
+    return t.resolved_at.notnull() & ((t.answered_cycles > 0) | t.from_status_history)
 
 
 def _unresolved(t: Any) -> Any:
@@ -228,7 +305,8 @@ REQUESTER_WAIT_TIME = Metric(
     DURATION,
     "lower",
     "Per resolved ticket, the total time the customer waited for us: for a mailbox, the sum of its answered "
-    "wait cycles (first response included). Counted for tickets with at least one reply, in the period of "
+    "wait cycles (first response included); for a help desk ticket with its status history, the time in new, "
+    "open and on-hold. Counted for tickets with at least one reply or a status history, in the period of "
     "their resolution; `open` counts unresolved tickets created in the period. Per agent: the ticket's "
     "assignee (for a mailbox, the agent of its latest reply).",
     source="ticket_waits",
@@ -248,7 +326,8 @@ AGENT_WAIT_TIME = Metric(
     "Per resolved ticket, the total time we waited for the customer: for a mailbox, the sum of the gaps from "
     "a human agent message to the customer's next message, each cut short by a resolution in between (a "
     "customer who writes again after a resolution reopens the ticket; nobody was waiting meanwhile). 0 when the "
-    "customer never had to write again. Same tickets, period and agent as requester_wait_time.",
+    "customer never had to write again; for a help desk ticket with its status history, the time in pending. "
+    "Same tickets, period and agent as requester_wait_time.",
     source="ticket_waits",
     bucket="resolved_at",
     population=_resolved_with_a_reply,
@@ -263,8 +342,9 @@ ON_HOLD_TIME = Metric(
     "On-hold time",
     DURATION,
     "lower",
-    "Per resolved ticket, the total time in the on-hold status. Needs status history; a mailbox has none, so "
-    "for mailbox tickets it is not measured (`value` null, `n` 0), never guessed from gaps between emails.",
+    "Per resolved ticket, the total time in the on-hold status, from a help desk's status history. A mailbox "
+    "has none, so for mailbox tickets it is not measured (`value` null, `n` 0), never guessed from gaps "
+    "between emails.",
     source="ticket_waits",
     bucket="resolved_at",
     value="on_hold_time",
