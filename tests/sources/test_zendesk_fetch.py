@@ -10,27 +10,26 @@ beyond is answered as Zendesk answers the end of an export: no tickets, `end_of_
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from tests.conftest import skip_or_fail
+from tests.sources.loopback_http import ApiHandler, serving
 from tests.sources.zendesk_cassettes import ZENPY, recorded_gets
 from typer.testing import CliRunner
 
 from deskpulse.cli import app
 from deskpulse.config import parse_config
+from deskpulse.sources.api_client import load_cursor
 from deskpulse.sources.zendesk_api import (
     ZendeskAccount,
     ZendeskApiError,
     ZendeskClient,
     account_from_environment,
     fetch_zendesk,
-    load_cursor,
 )
 from deskpulse.store import Store
 
@@ -67,44 +66,28 @@ def zendesk(shared_data: Path) -> Iterator[RecordedZendesk]:
         skip_or_fail(f"{shared_data / ZENPY} not found")
     served = RecordedZendesk()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(ApiHandler):
         def do_GET(self) -> None:
             served.requests.append(self.path)
             parts = urlsplit(self.path)
             if self.headers.get("Authorization") != ZendeskAccount("", EMAIL, TOKEN).authorization:
-                return self._send(401, '{"error": "Couldn\'t authenticate you"}')
+                return self.send(401, '{"error": "Couldn\'t authenticate you"}')
             if parts.path in served.throttle_once:
                 served.throttle_once.discard(parts.path)
-                return self._send(429, '{"error": "APIRateLimitExceeded"}', {"Retry-After": "1"})
+                return self.send(429, '{"error": "APIRateLimitExceeded"}', {"Retry-After": "1"})
             if parts.path in served.broken:
-                return self._send(200, '{"groups": [{"id": 1, "name": "Supp')
+                return self.send(200, '{"groups": [{"id": 1, "name": "Supp')
             body = served.pages.get((parts.path, _query(parts.query)))
             if body is None and parts.path == TICKETS and "cursor" in dict(parse_qsl(parts.query)):
                 cursor = dict(parse_qsl(parts.query))["cursor"]
                 body = json.dumps({"tickets": [], "after_cursor": cursor, "after_url": None, "end_of_stream": True})
             if body is None:
-                return self._send(404, '{"error": "InvalidEndpoint"}')
-            return self._send(200, body)
+                return self.send(404, '{"error": "InvalidEndpoint"}')
+            return self.send(200, body)
 
-        def _send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body.encode())
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as base_url:
+        served.base_url = base_url
         yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def serve_cassette(served: RecordedZendesk, data: Path, path: str, cassette: str) -> None:

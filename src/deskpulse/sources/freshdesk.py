@@ -9,7 +9,7 @@ email. The API keeps no status history, so a ticket's status is a snapshot resol
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
@@ -102,6 +102,20 @@ def read_freshdesk(paths: Sequence[Path], custom_statuses: Mapping[int, str]) ->
         )
         if left_out:
             read.note(str(path), "not_read", f"{left_out} object(s) of a kind deskpulse does not read; left out")
+    return _translate(records, custom_statuses, read)
+
+
+def read_freshdesk_objects(objects: Iterable[tuple[str, Any]], custom_statuses: Mapping[int, str]) -> FreshdeskRead:
+    """`read_freshdesk` of API objects already in memory, as ``(position, object)`` (`deskpulse fetch freshdesk`)."""
+    read = FreshdeskRead()
+    records = _Records()
+    for position, value in objects:
+        if not records.add(position, value, read):
+            read.note(position, "not_read", "an object of a kind deskpulse does not read; left out")
+    return _translate(records, custom_statuses, read)
+
+
+def _translate(records: _Records, custom_statuses: Mapping[int, str], read: FreshdeskRead) -> FreshdeskRead:
     people = _People(records)
     for position, raw in records.tickets.entries():
         what = f"ticket {raw.get('display_id') or raw.get('id')}"

@@ -220,9 +220,12 @@ class Newest(Generic[T]):
         ]
 
 
-def store_helpdesk_read(store: Store, config: Config, source: str, read: HelpdeskRead) -> SourceSummary:
+def store_helpdesk_read(
+    store: Store, config: Config, source: str, read: HelpdeskRead, *, rebuild: bool = True
+) -> SourceSummary:
     """Store a read through the connector contract: its records, time entries and survey answers, and what the
-    connector rejected, in quarantine; the tickets are rebuilt once at the end."""
+    connector rejected, in quarantine; the tickets are rebuilt once at the end (unless ``rebuild`` is False: a
+    live fetch stores page after page and rebuilds once when it is done)."""
     return store_source(
         store,
         config,
@@ -234,4 +237,5 @@ def store_helpdesk_read(store: Store, config: Config, source: str, read: Helpdes
         surveys=read.surveys,
         time_entries=read.time_entries,
         problems=read.problems,
+        rebuild=rebuild,
     )

@@ -8,7 +8,7 @@ status history. docs/connectors.md says how every field maps.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -117,6 +117,21 @@ def read_helpscout(paths: Sequence[Path]) -> HelpdeskRead:
         )
         if left_out:
             read.note(str(path), "not_read", f"{left_out} object(s) of a kind deskpulse does not read; left out")
+    return _translate(records, read)
+
+
+def read_helpscout_objects(objects: Iterable[tuple[str, Any]]) -> HelpdeskRead:
+    """`read_helpscout` of API v1-shaped objects already in memory, as ``(position, object)``
+    (`deskpulse fetch helpscout`, after `deskpulse.sources.helpscout_api` turned API 2.0 objects into them)."""
+    read = HelpdeskRead()
+    records = _Records()
+    for position, value in objects:
+        if not records.add(position, value, read):
+            read.note(position, "not_read", "an object of a kind deskpulse does not read; left out")
+    return _translate(records, read)
+
+
+def _translate(records: _Records, read: HelpdeskRead) -> HelpdeskRead:
     people = _People(records)
     merged_into: dict[str, str] = {}
     thread_owners: dict[str, str] = {}  # thread id → its conversation: a thread belongs to one conversation

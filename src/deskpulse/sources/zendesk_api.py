@@ -6,7 +6,9 @@ advanced after each page is stored, so an interrupted fetch resumes at the page 
 asks only for what changed since. Groups, organisations and satisfaction ratings are small lists, read whole
 (what was stored already is skipped as a duplicate). A 429 (or 503) answer is retried after the Retry-After
 seconds it asks for. Credentials come from the environment only: ZENDESK_EMAIL and ZENDESK_API_TOKEN, with
-ZENDESK_SUBDOMAIN or `--url` for the account.
+ZENDESK_SUBDOMAIN or `--url` for the account. The HTTP client and the cursors are `deskpulse.sources.api_client`'s,
+shared with the Freshdesk and Help Scout fetches; this module keeps what is Zendesk's: the account, the streams and
+how their pages chain.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ import base64
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from deskpulse.config import Config
 from deskpulse.errors import UserError
-from deskpulse.ingest import REBUILD_PENDING_KEY, rebuild_if_pending
+from deskpulse.ingest import rebuild_if_pending
+from deskpulse.sources.api_client import (
+    Api,
+    ApiClient,
+    FetchReport,
+    StreamReport,
+    add_summary,
+    checked_base_url,
+    load_cursor,
+    mark_rebuild_pending,
+    missing_variables,
+    save_cursor,
+)
 from deskpulse.sources.canonical import Problem, SourceSummary
 from deskpulse.sources.zendesk import SOURCE, Directory, names, store_zendesk
 from deskpulse.sources.zendesk_files import ZendeskObjects, field_of, read_json_text
@@ -34,9 +45,6 @@ from deskpulse.store import Store
 ENV_SUBDOMAIN = "ZENDESK_SUBDOMAIN"
 ENV_EMAIL = "ZENDESK_EMAIL"
 ENV_TOKEN = "ZENDESK_API_TOKEN"
-DEFAULT_RETRY_SECONDS = 60.0  # when a 429 or 503 does not say how long to wait
-ATTEMPTS = 6
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ZendeskApiError(UserError):
@@ -69,74 +77,33 @@ def account_from_environment(base_url: str | None = None, environ: Mapping[str, 
         if not subdomain:
             raise ZendeskApiError(f"set ${ENV_SUBDOMAIN} (the `acme` of acme.zendesk.com) or pass --url")
         base_url = f"https://{subdomain}.zendesk.com"
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ZendeskApiError(f"--url {base_url!r} is not a URL like https://acme.zendesk.com")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ZendeskApiError(f"--url {base_url!r}: use https; the API token must not cross the network in clear")
-    missing = [name for name in (ENV_EMAIL, ENV_TOKEN) if not environ.get(name, "").strip()]
+    base_url = checked_base_url(base_url, "https://acme.zendesk.com", ZendeskApiError)
+    missing = missing_variables(environ, ENV_EMAIL, ENV_TOKEN)
     if missing:
         raise ZendeskApiError(
-            f"set {' and '.join('$' + m for m in missing)}: the agent's e-mail and an API token (Admin Center > "
+            f"set {' and '.join(missing)}: the agent's e-mail and an API token (Admin Center > "
             "Apps and integrations > Zendesk API); deskpulse reads them from the environment only"
         )
-    return ZendeskAccount(base_url.rstrip("/"), environ[ENV_EMAIL].strip(), environ[ENV_TOKEN].strip())
+    return ZendeskAccount(base_url, environ[ENV_EMAIL].strip(), environ[ENV_TOKEN].strip())
 
 
-class ZendeskClient:
-    """GETs to one account's API: authenticated, JSON, retried after the wait a 429 or 503 asks for.
-
-    ``sleep`` is injectable so a test can record the waits asked for instead of spending them; every wait is
-    also kept in ``waits``."""
+class ZendeskClient(ApiClient):
+    """GETs to one Zendesk account's API (`deskpulse.sources.api_client.ApiClient`): a page may name the next one
+    on Zendesk's own host; it is asked of the account's."""
 
     def __init__(self, account: ZendeskAccount, *, sleep: Callable[[float], None] = time.sleep, timeout: float = 60):
+        api = Api(
+            "Zendesk",
+            account.base_url,
+            ZendeskApiError,
+            "/api/v2/",
+            {
+                401: f"check ${ENV_EMAIL} and ${ENV_TOKEN}",
+                403: "the incremental exports need an admin's API token",
+            },
+        )
+        super().__init__(api, lambda: account.authorization, sleep=sleep, timeout=timeout)
         self.account = account
-        self.sleep = sleep
-        self.timeout = timeout
-        self.waits: list[float] = []
-        self.requests: list[str] = []
-
-    def get(self, url: str) -> str:
-        """The body of a GET to ``url``: a path, or the URL a page named as the next one, whose path and query are
-        asked of this account's host (the token goes nowhere else, even when Zendesk names its own host for an
-        account reached through a host mapping)."""
-        parts = urlsplit(url)
-        if not parts.path.startswith("/api/v2/"):
-            raise ZendeskApiError(f"the API named a next page that is not an API page: {url}")
-        url = self.account.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = {"Authorization": self.account.authorization, "Accept": "application/json"}
-        for attempt in range(1, ATTEMPTS + 1):
-            self.requests.append(url)
-            try:
-                with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=self.timeout) as r:
-                    return str(r.read().decode("utf-8"))
-            except urllib.error.HTTPError as error:
-                if error.code in (429, 503) and attempt < ATTEMPTS:
-                    wait = retry_after(error.headers.get("Retry-After"))
-                    self.waits.append(wait)
-                    self.sleep(wait)
-                    continue
-                raise ZendeskApiError(_refusal(error, url)) from None
-            except (urllib.error.URLError, TimeoutError) as error:
-                raise ZendeskApiError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
-        raise AssertionError("not reached")
-
-
-def retry_after(value: str | None) -> float:
-    """Seconds to wait from a Retry-After header (Zendesk sends seconds); a default when absent or a date."""
-    try:
-        return max(0.0, float(value)) if value is not None else DEFAULT_RETRY_SECONDS
-    except ValueError:
-        return DEFAULT_RETRY_SECONDS
-
-
-def _refusal(error: urllib.error.HTTPError, url: str) -> str:
-    if error.code == 401:
-        return f"Zendesk refused the login at {url} (401): check ${ENV_EMAIL} and ${ENV_TOKEN}"
-    if error.code == 403:
-        return f"Zendesk forbids {url} (403): the incremental exports need an admin's API token"
-    body = error.read().decode("utf-8", "replace")[:200]
-    return f"Zendesk answered {error.code} to {url}: {body}"
 
 
 @dataclass(frozen=True)
@@ -175,30 +142,6 @@ STREAMS = (
     Stream("satisfaction_ratings", "/api/v2/satisfaction_ratings.json", None, "list"),
 )
 STREAM_NAMES = tuple(s.name for s in STREAMS)
-
-
-@dataclass
-class StreamReport:
-    name: str
-    pages: int = 0
-    resumed_from: str | None = None
-    cursor: str | None = None
-
-
-@dataclass
-class FetchReport:
-    account: str
-    summary: SourceSummary
-    streams: list[StreamReport] = field(default_factory=list)
-    waits: list[float] = field(default_factory=list)  # the Retry-After seconds honoured
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "account": self.account,
-            **self.summary.as_dict(),
-            "streams": [vars(s) for s in self.streams],
-            "retry_waits_seconds": self.waits,
-        }
 
 
 def fetch_zendesk(
@@ -268,17 +211,8 @@ def _store_page(
 ) -> None:
     directory.groups.update(names(objects.groups))
     directory.organizations.update(names(objects.organizations))
-    # Marked before the first write, cleared by the rebuild: a fetch stopped in between is rebuilt by the next.
-    store.execute("DELETE FROM meta WHERE key = ?", [REBUILD_PENDING_KEY])
-    store.execute("INSERT INTO meta VALUES (?, 'true')", [REBUILD_PENDING_KEY])
-    page = store_zendesk(store, config, objects, rebuild=False, known=directory)
-    total = report.summary
-    total.read += page.read
-    total.stored += page.stored
-    total.updated += page.updated
-    total.duplicates += page.duplicates
-    total.quarantined += page.quarantined
-    total.problems += page.problems
+    mark_rebuild_pending(store)
+    add_summary(report.summary, store_zendesk(store, config, objects, rebuild=False, known=directory))
 
 
 def _next(stream: Stream, page: Any) -> tuple[str | None, str | None]:
@@ -297,23 +231,3 @@ def _next(stream: Stream, page: Any) -> tuple[str | None, str | None]:
     if meta.get("has_more") and links.get("next"):
         return str(links["next"]), None
     return (str(page["next_page"]) if page.get("next_page") else None), None
-
-
-def load_cursor(store: Store, source: str, stream: str) -> str | None:
-    rows = store.execute("SELECT cursor FROM sync_checkpoints WHERE source = ? AND folder = ?", [source, stream])
-    return str(rows[0][0]) if rows and rows[0][0] is not None else None
-
-
-def save_cursor(store: Store, source: str, stream: str, cursor: str) -> None:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    store.execute("BEGIN TRANSACTION")
-    try:
-        store.execute("DELETE FROM sync_checkpoints WHERE source = ? AND folder = ?", [source, stream])
-        store.execute(
-            "INSERT INTO sync_checkpoints (source, folder, cursor, synced_at) VALUES (?, ?, ?, ?)",
-            [source, stream, cursor, now],
-        )
-        store.execute("COMMIT")
-    except Exception:
-        store.execute("ROLLBACK")
-        raise
