@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import zipfile
@@ -284,6 +285,22 @@ def test_bad_rows_are_quarantined_with_file_line_and_field_and_the_rest_is_impor
     assert surveys == [("desk-101", "csat", "good-bad", 5, datetime(2026, 3, 2, 11))]  # "good" is 5 of 5
     # Read: 2 tickets, 5 messages, 2 events, 1 survey, 1 time entry and the 3 rows quarantined.
     assert (result.summary.read, result.summary.quarantined, result.summary.tickets) == (14, 3, 2)
+
+
+def test_a_quarantined_row_keeps_its_raw_text_to_find_it_by(tmp_path: Path) -> None:
+    with Store.open(None) as store:
+        import_desk(store, tmp_path)
+        rows = store.execute(
+            "SELECT source_position, excerpt, size_bytes, content_hash FROM quarantine ORDER BY source_position"
+        )
+    # The JSONL line as read, with its newline (21 characters + 1); the CSV rows as their fields joined by commas
+    # (tickets.csv:4 keeps its empty last field: 41 characters and the trailing comma). Each is hashed as read.
+    excerpts = [
+        ("messages.jsonl:6", "this line is not JSON\n", 22),
+        ("tickets.csv:4", "103,Broken,cy@cust.test,yesterday,open,P3,", 42),
+        ("time_entries.csv:3", "102,carl@acme.test,1500,2026-03-02 11:00", 40),
+    ]
+    assert rows == [(where, raw, size, hashlib.sha1(raw.encode()).hexdigest()) for where, raw, size in excerpts]
 
 
 def test_importing_the_same_files_again_changes_nothing(tmp_path: Path) -> None:

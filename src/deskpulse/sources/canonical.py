@@ -120,12 +120,16 @@ class SourceAgent:
 
 @dataclass(frozen=True)
 class Problem:
-    """A record a connector could not use (``rejected``: it goes to `quarantine`), or kept but worth a look."""
+    """A record a connector could not use (``rejected``: it goes to `quarantine`), or kept but worth a look.
+
+    ``raw`` is the record as read (a file's line), when the connector has it: the quarantine row then keeps its
+    hash, size and first 300 characters, so the user can find the record in the source."""
 
     position: str
     reason: str
     detail: str
     rejected: bool = True
+    raw: str | None = None
 
 
 @dataclass
@@ -185,17 +189,20 @@ def store_source(
     now = datetime.now(UTC).replace(tzinfo=None)
     quarantine: list[dict[str, Any]] = []
 
-    def reject(position: str, reason: str, detail: str) -> None:
+    def reject(position: str, reason: str, detail: str, raw: str | None = None) -> None:
         summary.quarantined += 1
         summary.problems.append((position, reason, detail))
+        data = (detail if raw is None else raw).encode("utf-8", "replace")
         quarantine.append(
             {
                 "source": source,
                 "source_position": position,
-                "content_hash": hashlib.sha1(detail.encode("utf-8")).hexdigest(),
+                "content_hash": hashlib.sha1(data).hexdigest(),
                 "reason": reason,
                 "action": "rejected",
                 "detail": detail,
+                "excerpt": None if raw is None else raw[:300],
+                "size_bytes": None if raw is None else len(data),
                 "recorded_at": now,
             }
         )
@@ -233,7 +240,7 @@ def store_source(
     for problem in problems:
         if problem.rejected:
             summary.read += 1
-            reject(problem.position, problem.reason, problem.detail)
+            reject(problem.position, problem.reason, problem.detail, problem.raw)
         else:
             summary.problems.append((problem.position, problem.reason, problem.detail))
     if quarantine:

@@ -1,29 +1,29 @@
 """The generic CSV/JSONL connector: tickets, messages, events, surveys and time entries from any tool's export,
 read through a mapping file (`deskpulse.sources.tabular_mapping`) into the canonical model.
 
-Tickets, messages and events go through the connector contract (`deskpulse.sources.canonical.store_source`);
-surveys and time entries into their tables with the identities `deskpulse.inputs` gives them, so loading the
-same export again adds nothing. An export is not a config file: a row that cannot be used is quarantined with
-its file, line, field and reason, and the rest is imported, since one bad row must not stop 100,000 good ones.
-Rows that are kept but look wrong (times out of order) are reported in the summary's problems.
+Everything read goes through the connector contract (`deskpulse.sources.canonical.store_source`): tickets,
+messages and events, surveys and time entries (with the identities `deskpulse.inputs` gives them, so loading the
+same export again adds nothing), and the rows that could not be used. An export is not a config file: a row that
+cannot be used is quarantined with its file, line, field, reason and raw text, and the rest is imported, since
+one bad row must not stop 100,000 good ones. Rows that are kept but look wrong (times out of order) are reported
+in the summary's problems.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from deskpulse.columns import rows_table
 from deskpulse.inputs.csvfile import FALSE_WORDS, TRUE_WORDS
 from deskpulse.inputs.surveys import BINARY_SCALE, BINARY_SCORES, SCALES, SurveyRow
 from deskpulse.inputs.time_entries import LONGEST_ENTRY_SECONDS, TimeEntry
-from deskpulse.schema import QUARANTINE, SURVEYS, TIME_ENTRIES
 from deskpulse.sources.canonical import (
+    Problem,
     SourceEvent,
     SourceMessage,
     SourceSummary,
@@ -84,26 +84,22 @@ def import_tabular(store: Store, config: Config, mapping: TabularMapping, paths:
     does not fit a file (a column it names is not in the header): that is the mapping's error, not a row's.
     """
     files = files_for(mapping, paths)
-    report = _Report(mapping.source)
+    report = _Report()
     records = _Records()
     reads = [_read_file(kind, path, mapping, records, report) for kind in mapping.kinds for path in files[kind]]
-    tickets, messages, events = records.tickets(report), records.messages, records.events
-    surveys, entries = records.surveys, records.entries
-    _report_times_before_creation(tickets, messages, events, report)
-    extra_read = len(surveys) + len(entries)
-    extra_stored = 0
-    if surveys:
-        extra_stored += store.insert_new("surveys", rows_table(SURVEYS, [asdict(s) for s in surveys]))
-    if entries:
-        extra_stored += store.insert_new("time_entries", rows_table(TIME_ENTRIES, [asdict(e) for e in entries]))
-    if report.quarantine:
-        store.insert_new("quarantine", rows_table(QUARANTINE, report.quarantine))
-    summary = store_source(store, config, mapping.source, tickets=tickets.values(), messages=messages, events=events)
-    summary.read += extra_read + report.rejected
-    summary.stored += extra_stored
-    summary.duplicates += extra_read - extra_stored
-    summary.quarantined += report.rejected
-    summary.problems[:0] = report.problems
+    tickets = records.tickets(report)
+    _report_times_before_creation(tickets, records.messages, records.events, report)
+    summary = store_source(
+        store,
+        config,
+        mapping.source,
+        tickets=tickets.values(),
+        messages=records.messages,
+        events=records.events,
+        surveys=records.surveys,
+        time_entries=records.entries,
+        problems=report.problems,
+    )
     return TabularImport(summary, reads)
 
 
@@ -536,41 +532,22 @@ def _report_times_before_creation(
 
 
 class _Report:
-    """The rows quarantined and the problems found while reading, for the summary and the `quarantine` table.
-    A file read for two kinds (tickets and their surveys) reports a problem of a row once."""
+    """The problems found while reading, as the contract's `Problem`s: rows that cannot be used (quarantined by
+    `store_source` with their raw text) and rows kept but looking wrong. A file read for two kinds (tickets and
+    their surveys) reports a problem of a row once."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.quarantine: list[dict[str, Any]] = []
-        self.problems: list[tuple[str, str, str]] = []
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
         self.seen: set[tuple[str, str, str]] = set()
-        self.rejected = 0
-        self.now = datetime.now(UTC).replace(tzinfo=None)
 
     def reject(self, position: str, reason: str, detail: str, raw: str) -> None:
-        if not self.problem(position, reason, detail):
-            return
-        self.rejected += 1
-        self.quarantine.append(
-            {
-                "source": self.source,
-                "source_position": position,
-                "content_hash": hashlib.sha1(raw.encode("utf-8", "replace")).hexdigest(),
-                "reason": reason,
-                "action": "rejected",
-                "detail": detail,
-                "message_key": None,
-                "excerpt": raw[:300],
-                "size_bytes": len(raw.encode("utf-8", "replace")),
-                "recorded_at": self.now,
-            }
-        )
+        self._add(Problem(position, reason, detail, raw=raw))
 
-    def problem(self, position: str, reason: str, detail: str) -> bool:
-        """Record a problem; False when this one was recorded already."""
-        key = (position, reason, detail)
-        if key in self.seen:
-            return False
-        self.seen.add(key)
-        self.problems.append(key)
-        return True
+    def problem(self, position: str, reason: str, detail: str) -> None:
+        self._add(Problem(position, reason, detail, rejected=False))
+
+    def _add(self, problem: Problem) -> None:
+        key = (problem.position, problem.reason, problem.detail)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.problems.append(problem)
