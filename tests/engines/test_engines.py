@@ -21,6 +21,7 @@ from tests.metrics import (
     test_resolution_golden,
     test_responses_golden,
     test_sla_golden,
+    test_sla_history_golden,
     test_status_waits_golden,
     test_surveys_golden,
     test_work_golden,
@@ -51,6 +52,7 @@ SCENARIOS = {
     "merges": (test_merges_golden, MAIL_METRICS),
     "dst": (test_dst_golden, MAIL_METRICS),
     "status-waits": (test_status_waits_golden, test_status_waits_golden.METRICS),
+    "sla-history": (test_sla_history_golden, [m.id for m in sla.METRICS]),
 }
 QUERIES = [
     {"period": "all"},

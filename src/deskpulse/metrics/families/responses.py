@@ -19,6 +19,8 @@ from deskpulse.status import DERIVED_SOURCES, OPEN, RESOLVED, is_acknowledgement
 from deskpulse.tickets import threaded_messages
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from deskpulse.metrics.facts import Calendar
     from deskpulse.store import Store
 
@@ -134,14 +136,17 @@ AGENT_WAITS_IN = ("pending",)
 ON_HOLD = "on_hold"
 
 
-def status_history_waits(store: Store, calendar: Calendar) -> Any:
-    """Per ticket with its own status history (a help desk's status changes, not those deskpulse inferred from
-    mail, read off a ticket list or a label), the time it spent in each kind of status (an Ibis expression).
+def status_stretches(store: Store, calendar: Calendar, horizon: datetime | None = None) -> Any:
+    """One row per stretch of time a ticket with its own status history (a help desk's status changes, not those
+    deskpulse inferred from mail, read off a ticket list or a label) spent in one status (an Ibis expression).
+    The one definition of a stretch for the waits of `ticket_waits` and the paused SLA clock of `sla_targets`.
 
     The history cuts the ticket's life into stretches: from its creation in the status the first change left
-    (open when that change does not say), then from each change to the next. A stretch still running counts
-    nothing yet (the waits are read for resolved tickets). Columns: ``ticket_id``, ``requester_wait``,
-    ``agent_wait``, ``on_hold`` and their ``_business`` twins (business seconds; null without business hours)."""
+    (open when that change does not say), then from each change to the next. The last stretch is still running:
+    it ends at ``horizon`` when one is given (as the SLA clocks read it), else it is left out. Columns:
+    ``ticket_id``, ``stretch_number`` (1 = first, in order of time), ``status`` (canonical), ``at``,
+    ``ended_at``, ``seconds``, ``business_seconds`` and ``start_clock`` (the business clock at ``at``; both
+    null without business hours)."""
     from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
 
     events = store.table("ticket_events")
@@ -159,14 +164,32 @@ def status_history_waits(store: Store, calendar: Calendar) -> Any:
     )
     stretches = changes.select("ticket_id", "event_id", "at", "status").union(openings)
     following = ibis.window(group_by="ticket_id", order_by=["at", "event_id"])
-    stretches = stretches.mutate(ended_at=stretches.at.lead().over(following))
+    running_until = ibis.literal(horizon, type="timestamp") if horizon else ibis.null("timestamp")
+    stretches = stretches.mutate(
+        stretch_number=(ibis.row_number().over(following) + 1).cast("int64"),
+        ended_at=ibis.coalesce(stretches.at.lead().over(following), running_until),
+    )
     stretches = stretches.filter(stretches.ended_at.notnull())
     stretches = with_business_clock(stretches, "at", calendar.intervals, "_clock_start")
     stretches = with_business_clock(stretches, "ended_at", calendar.intervals, "_clock_end")
-    stretches = stretches.mutate(
+    return stretches.select(
+        "ticket_id",
+        "stretch_number",
+        "status",
+        "at",
+        "ended_at",
         seconds=seconds_between(stretches.at, stretches.ended_at),
-        business=(stretches._clock_end - stretches._clock_start).cast("float64"),
+        business_seconds=(stretches._clock_end - stretches._clock_start).cast("float64"),
+        start_clock=stretches._clock_start,
     )
+
+
+def status_history_waits(store: Store, calendar: Calendar) -> Any:
+    """Per ticket with its own status history, the time it spent in each kind of status (an Ibis expression),
+    summed over its `status_stretches`. A stretch still running counts nothing yet (the waits are read for
+    resolved tickets). Columns: ``ticket_id``, ``requester_wait``, ``agent_wait``, ``on_hold`` and their
+    ``_business`` twins (business seconds; null without business hours)."""
+    stretches = status_stretches(store, calendar)
     zero = ibis.literal(0.0, type="float64")
 
     def total(column: Any, statuses: tuple[str, ...]) -> Any:
@@ -174,8 +197,8 @@ def status_history_waits(store: Store, calendar: Calendar) -> Any:
 
     def business_total(statuses: tuple[str, ...]) -> Any:
         # Null when any stretch has no business clock (no business hours configured): unknown, never 0.
-        known = stretches.business.count() == stretches.count()
-        return ibis.ifelse(known, total(stretches.business, statuses), ibis.null("float64"))
+        known = stretches.business_seconds.count() == stretches.count()
+        return ibis.ifelse(known, total(stretches.business_seconds, statuses), ibis.null("float64"))
 
     return stretches.group_by("ticket_id").aggregate(
         requester_wait=total(stretches.seconds, REQUESTER_WAITS_IN),

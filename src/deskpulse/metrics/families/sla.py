@@ -3,9 +3,11 @@
 Owns the fact table `sla_targets`: one row per ticket and target kind its policy sets (per wait cycle for next
 reply), with the time its clock ran, the due time and the outcome. A target's clock runs over stretches of time
 (`segments` below): for a reply, its wait cycle; for resolution, the ticket's life from creation to resolution,
-or only its wait cycles when the policy pauses in "pending" (a mailbox's waiting for the customer). Summing the
-stretches in order gives the elapsed time; the stretch in which the sum passes the target holds the due time,
-found in business hours by reading the business clock backwards. All of it is Ibis, on every engine.
+or, when the policy pauses in "pending", only the time the customer waits for us: a help desk ticket's stretches
+in new, open and on-hold when it came with its own status history (as Zendesk's requester wait time), else its
+wait cycles (a mailbox has no status: it waits for the customer from a reply to the customer's next message).
+Summing the stretches in order gives the elapsed time; the stretch in which the sum passes the target holds the
+due time, found in business hours by reading the business clock backwards. All of it is Ibis, on every engine.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pyarrow as pa
 from deskpulse.calendar import with_business_clock
 from deskpulse.inputs.sla import DEFAULT_PRIORITY, PRIORITIES, TARGET_KINDS, Conditions, SlaPolicy, load_sla_policies
 from deskpulse.metrics.episodes import DAY_SECONDS
-from deskpulse.metrics.families.responses import build_cycles
+from deskpulse.metrics.families.responses import REQUESTER_WAITS_IN, build_cycles, status_stretches
 from deskpulse.metrics.metric import RATE, Metric
 from deskpulse.status import RESOLVED
 
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
     from deskpulse.store import Store
 
 # The stretches a target's clock runs over: its own wait cycle (replies), the ticket's life up to its
-# resolution, or all its wait cycles (resolution paused while the ticket waits for the customer).
+# resolution, or the time the customer waits for us (resolution paused while the ticket waits for the customer:
+# its status history's stretches in new, open and on-hold, or without one its wait cycles).
 REPLY_CLOCK, ELAPSED_CLOCK, WAITING_CLOCK = "reply", "elapsed", "waiting"
 
 TARGETS_SCHEMA = pa.schema(
@@ -69,12 +72,13 @@ def build_sla_targets(store: Store, calendar: Calendar, ticket_facts: Any) -> An
     wrote, as in `cycles`; resolution: the ticket's assignee), ``mailbox``, ``started_at``, ``stopped_at`` (the
     reply, or the resolution of a ticket resolved now; null while running), ``running``, ``clock`` (what the
     target's clock runs over: ``reply``, its wait cycle; ``elapsed``, creation to resolution; ``waiting``, the
-    ticket's wait cycles), ``policy``, ``hours`` (business or calendar), ``target_seconds``, ``elapsed_seconds``
-    (in the policy's hours, up to the stop or, while running, the store's horizon), ``due_at`` (when the elapsed
-    time reached the target; null unless breached), ``achieved`` (stopped within the target), ``breached``
-    (elapsed time beyond the target: stopped late, or running and already late), ``breach_seconds`` (by how much;
-    0 otherwise) and ``outcome_at``, which places the row in a period: the stop when achieved, the due time when
-    breached, null while running within the target.
+    time the customer waits: the ticket's status history in new, open and on-hold, else its wait cycles),
+    ``policy``, ``hours`` (business or calendar), ``target_seconds``, ``elapsed_seconds`` (in the policy's hours,
+    up to the stop or, while running, the store's horizon), ``due_at`` (when the elapsed time reached the target;
+    null unless breached), ``achieved`` (stopped within the target), ``breached`` (elapsed time beyond the target:
+    stopped late, or running and already late), ``breach_seconds`` (by how much; 0 otherwise) and ``outcome_at``,
+    which places the row in a period: the stop when achieved, the due time when breached, null while running
+    within the target.
 
     A reply cycle left unanswered on a resolved ticket needed no reply (as in `cycles`): it has no target.
     """
@@ -86,7 +90,7 @@ def build_sla_targets(store: Store, calendar: Calendar, ticket_facts: Any) -> An
     targeted = _instances(cycles, ticket_facts).join(
         _ticket_targets(store, policies, ticket_facts), ["ticket_id", "kind"]
     )
-    t = _measured(targeted, _segments(calendar, cycles, ticket_facts, horizon), calendar)
+    t = _measured(targeted, _segments(store, calendar, cycles, ticket_facts, horizon), calendar)
     breached = t.elapsed_seconds > t.target_seconds
     achieved = ~t.running & t.stopped_at.notnull() & ~breached
     due_at = breached.ifelse(
@@ -235,10 +239,14 @@ def _meets(t: Any, conditions: Conditions, number: int) -> Any:
     return reduce(and_, (test.fill_null(False) for test in tests), ibis.literal(True))
 
 
-def _segments(calendar: Calendar, cycles: Any, ticket_facts: Any, horizon: Any) -> Any:
+def _segments(store: Store, calendar: Calendar, cycles: Any, ticket_facts: Any, horizon: Any) -> Any:
     """The stretches of time target clocks run over, each with its calendar and business seconds and the business
     clock at its start. ``seg_clock`` says which targets use it and ``seg_instance`` which of a ticket's targets of
-    that clock: the cycle number for a reply, 0 for resolution. A stretch still running ends at the horizon."""
+    that clock: the cycle number for a reply, 0 for resolution. A stretch still running ends at the horizon.
+
+    A paused resolution clock (``waiting``) runs while the customer waits for us. For a ticket with its own status
+    history that is the history's stretches in new, open and on-hold (`status_stretches`, as Zendesk's requester
+    wait time SLA counts), paused in pending and stopped once solved; for any other ticket, its wait cycles."""
     from deskpulse.metrics.facts import seconds_between  # facts imports the catalog, which imports this module
 
     resolved = ticket_facts.status == RESOLVED
@@ -268,10 +276,23 @@ def _segments(calendar: Calendar, cycles: Any, ticket_facts: Any, horizon: Any) 
         )
 
     cycle_spans, life_spans = measured(cycle_spans), measured(life_spans)
+    stretches = status_stretches(store, calendar, calendar.horizon)
+    with_history = stretches.select(history_ticket_id=stretches.ticket_id).distinct()
+    mail_waits = cycle_spans.anti_join(with_history, cycle_spans.seg_ticket_id == with_history.history_ticket_id)
+    waiting = stretches.filter(stretches.status.isin(REQUESTER_WAITS_IN))
+    history_waits = waiting.select(
+        seg_ticket_id=waiting.ticket_id,
+        seg_number=waiting.stretch_number,
+        seg_start=waiting.at,
+        seg_start_clock=waiting.start_clock,
+        seg_seconds=waiting.seconds,
+        seg_business_seconds=waiting.business_seconds,
+    )
     zero = ibis.literal(0, type="int64")
     parts = [
         cycle_spans.mutate(seg_clock=ibis.literal(REPLY_CLOCK), seg_instance=cycle_spans.seg_number),
-        cycle_spans.mutate(seg_clock=ibis.literal(WAITING_CLOCK), seg_instance=zero),
+        mail_waits.mutate(seg_clock=ibis.literal(WAITING_CLOCK), seg_instance=zero),
+        history_waits.mutate(seg_clock=ibis.literal(WAITING_CLOCK), seg_instance=zero),
         life_spans.mutate(seg_clock=ibis.literal(ELAPSED_CLOCK), seg_instance=zero),
     ]
     return reduce(lambda a, b: a.union(b.cast(a.schema())), parts)
