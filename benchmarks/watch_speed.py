@@ -7,8 +7,8 @@ copies it, and builds its tickets once in full. Then a sync's worth of new mail 
 hour after the newest stored one: half of them replies to stored messages by In-Reply-To, half new questions) and
 is stored as `deskpulse sync imap` stores it. Timed, each on its own copy of that store:
   * the full rebuild an import runs (`deskpulse.tickets.rebuild_tickets`: re-threads every message);
-  * the touched-only update a sync runs (`deskpulse.touched.update_tickets`), with how many tickets it recomputed.
-Both end with the derived fact tables rebuilt (every ticket is judged at the horizon, which moved). Figures only.
+  * the touched-only update a sync runs (`deskpulse.touched.update_tickets`), with how many tickets it recomputed
+    and whether the derived fact tables were patched for those tickets only or built whole. Figures only.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def main() -> None:
     from deskpulse.config import parse_config
     from deskpulse.ingest import ingest_messages, rebuild_store
     from deskpulse.store import Store
+    from deskpulse.touched import built_state
 
     config = parse_config(tomllib.loads(CONFIG))
     cached = CACHE / f"scale-{arguments.tickets}.duckdb"
@@ -96,8 +97,9 @@ def main() -> None:
                 what = "touched-only update" if touched_only else "full rebuild"
                 detail = ""
                 if touched_only:
-                    [(recomputed,)] = store.execute("SELECT count(*) FROM recomputed_tickets")
-                    detail = f", {recomputed:,} tickets recomputed"
+                    built = built_state(store) or {}
+                    how = "patched" if built.get("derived_patched") else "built whole"
+                    detail = f", {built.get('recomputed')} tickets recomputed, derived tables {how}"
                 print(f"{arguments.new} new messages, {what}: {seconds:.1f} s ({tickets:,} tickets{detail})")
             copy.unlink()
 

@@ -31,6 +31,9 @@ IMPORT_MEMORY_LIMIT = "96MB"
 # (DERIVED_FROM).
 DERIVED_PREFIX = "derived_"
 DERIVED_KEY = "derived_facts"
+# What DERIVED_KEY said before a write made the tables stale: `deskpulse.touched` brings stale tables up to date
+# ticket by ticket, when they were built with the settings in force (`metrics.facts.update_derived_facts`).
+STALE_DERIVED_KEY = "derived_facts_stale"
 DERIVED_FROM = frozenset({"messages", "message_threads", "tickets", "source_tickets", "ticket_events"})
 
 
@@ -204,19 +207,28 @@ class Store:
     def mark_derived(self, state: str) -> None:
         """Record that the derived fact tables are complete and hold what ``state`` describes (its format is the
         builder's business); it stays until a table they derive from is written."""
-        self.execute("DELETE FROM meta WHERE key = ?", [DERIVED_KEY])
+        self.execute("DELETE FROM meta WHERE key IN (?, ?)", [DERIVED_KEY, STALE_DERIVED_KEY])
         self.execute("INSERT INTO meta VALUES (?, ?)", [DERIVED_KEY, state])
 
     def forget_derived(self) -> None:
-        """Drop the derived fact tables: the tables they derive from are about to change."""
-        self.execute("DELETE FROM meta WHERE key = ?", [DERIVED_KEY])
-        stale = self.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' AND starts_with(table_name, ?)",
-            [DERIVED_PREFIX],
-        )
-        for (table_name,) in stale:
-            self.execute(f'DROP TABLE "{table_name}"')
+        """The tables the derived fact tables derive from are about to change: stop reading them. They stay, with
+        what they were built from under STALE_DERIVED_KEY, for `update_derived_facts` to bring up to date; the next
+        full build replaces them."""
+        rows = self.execute("SELECT value FROM meta WHERE key = ?", [DERIVED_KEY])
+        if rows:
+            self.execute("DELETE FROM meta WHERE key IN (?, ?)", [DERIVED_KEY, STALE_DERIVED_KEY])
+            self.execute("INSERT INTO meta VALUES (?, ?)", [STALE_DERIVED_KEY, rows[0][0]])
+
+    def stale_derived_state(self) -> str | None:
+        """What `mark_derived` recorded for the derived fact tables before a write made them stale; None when
+        they were not stale (or never built)."""
+        rows = self.execute("SELECT value FROM meta WHERE key = ?", [STALE_DERIVED_KEY])
+        return str(rows[0][0]) if rows else None
+
+    def append_derived(self, name: str, expression: Any) -> None:
+        """Add the rows of an Ibis expression to the derived fact table ``name`` (its columns in the table's
+        order), for `update_derived_facts`, which deleted the rows they replace."""
+        self.execute(f'INSERT INTO "{DERIVED_PREFIX}{name}" SELECT * FROM ({self.ibis.compile(expression)})')
 
     def insert_new(self, name: str, rows: pa.Table) -> int:
         """Insert the rows whose key is not yet stored (nor repeated earlier in ``rows``); return how many."""

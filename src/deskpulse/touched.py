@@ -17,8 +17,9 @@ instead finds the tickets the new mail can reach and re-threads only those:
   every other ticket's rows stay as they are.
 - Tickets whose mail was found under a new folder or Gmail label since the last build are recomputed too: a
   message moved to a `Done` folder resolves its ticket without any new mail.
-- **Then as after every import:** agents and label tags are re-read, and the derived fact tables are computed
-  again as a whole (set-based in DuckDB): every ticket's facts are judged at the horizon, which moved.
+- **Then as after every import:** agents and label tags are re-read. The derived fact tables (per-ticket facts,
+  wait cycles, waits, resolution events, inferred handoffs) get new rows for the recomputed tickets only
+  (`deskpulse.metrics.facts.update_derived_facts`): no stored row depends on the horizon.
 
 The result is the same as a full rebuild's; `tests/test_touched.py` checks that on real mail arriving in pieces
 and out of order. A settings change needs the full rebuild (`deskpulse rebuild`): the first sync after one, or
@@ -66,7 +67,7 @@ def update_tickets(store: Store, config: Config) -> int:
     built_at = datetime.fromisoformat(str(built["built_at"]))
     # Until this update ends, the store is not built: were it interrupted half way, its threads would hold the new
     # mail while its tickets do not, and only the full rebuild of the next sync would notice.
-    store.execute("DELETE FROM meta WHERE key = ?", [BUILT_KEY])
+    forget_built(store)
     _rethread_touched(store, config)
     horizon = store_span(store)[1]
     _recomputed_tickets(store, config, previous_horizon, horizon, built_at)
@@ -84,9 +85,22 @@ def update_tickets(store: Store, config: Config) -> int:
     store.execute("DELETE FROM tickets WHERE ticket_id IN (SELECT ticket_id FROM recomputed_tickets)")
     store.append("tickets", rows.select(TICKETS.column_names))
     _rebuild_agents(store, config)
-    rebuild_derived_facts(store, config)
-    mark_built(store, config, horizon)
+    patched = _update_derived_facts(store, config)
+    [(recomputed_count,)] = store.execute("SELECT count(*) FROM recomputed_tickets")
+    mark_built(store, config, horizon, recomputed=int(recomputed_count), derived_patched=patched)
     return store.count("tickets")
+
+
+def _update_derived_facts(store: Store, config: Config) -> bool:
+    """The derived fact tables: only the recomputed tickets' rows, when the stale tables were built with these
+    settings (`update_derived_facts`: True); else all of them (False)."""
+    from deskpulse.metrics.facts import update_derived_facts  # the metrics import this module
+
+    with store.single_thread():
+        patched = update_derived_facts(store, config, "recomputed_tickets")
+    if not patched:
+        rebuild_derived_facts(store, config)
+    return patched
 
 
 def built_state(store: Store) -> dict[str, object] | None:
@@ -94,12 +108,27 @@ def built_state(store: Store) -> dict[str, object] | None:
     return json.loads(rows[0][0]) if rows else None
 
 
-def mark_built(store: Store, config: Config, horizon: datetime | None) -> None:
-    """Record what the tickets were built with: the next update judges from this horizon on."""
+def forget_built(store: Store) -> None:
+    """The next update rebuilds everything: a help desk's records changed, which only the full rebuild follows."""
+    store.execute("DELETE FROM meta WHERE key = ?", [BUILT_KEY])
+
+
+def mark_built(
+    store: Store,
+    config: Config,
+    horizon: datetime | None,
+    *,
+    recomputed: int | None = None,
+    derived_patched: bool = False,
+) -> None:
+    """Record what the tickets were built with (the next update judges from this horizon on) and how: every
+    ticket (``recomputed`` None) or that many, with the derived fact tables patched or built whole."""
     state = {
         "horizon": None if horizon is None else horizon.isoformat(),
         "built_at": datetime.now(UTC).replace(tzinfo=None).isoformat(),
         "settings": _settings(config),
+        "recomputed": recomputed,
+        "derived_patched": derived_patched,
     }
     store.execute("DELETE FROM meta WHERE key = ?", [BUILT_KEY])
     store.execute("INSERT INTO meta VALUES (?, ?)", [BUILT_KEY, json.dumps(state)])

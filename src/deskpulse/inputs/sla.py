@@ -25,8 +25,9 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 DEFAULT_PRIORITY = "default"  # the targets for a ticket without a priority, or one its policy names no targets for
 TARGET_KINDS = ("first_reply", "next_reply", "resolution")
 HOURS = ("business", "calendar")
-# Statuses a policy may pause the resolution clock in. A mailbox has no status field; "pending" (waiting for
-# the customer) is read from the mail itself: the time from a human agent reply to the customer's next message.
+# Statuses a policy may pause the resolution clock in. A help desk ticket's status history says when it was
+# pending; a mailbox has no status field, so "pending" (waiting for the customer) is read from the mail itself:
+# the time from a human agent reply to the customer's next message.
 PAUSE_STATUSES = ("pending",)
 CONDITION_KEYS = ("priority", "mailbox", "category", "tag", "organisation")
 POLICY_KEYS = ("name", "conditions", "hours", "pause", "targets")

@@ -17,17 +17,16 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ibis
-import pyarrow as pa
 
 from deskpulse.calendar import business_intervals, calendar_days, calendar_range, with_business_clock
 from deskpulse.config import Config, ResolutionConfig
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import TICKET_SORTS
 from deskpulse.metrics.episodes import DAY_SECONDS, resolution_events, resolution_summary
-from deskpulse.store import Store
+from deskpulse.store import DERIVED_PREFIX, Store
 from deskpulse.tickets import threaded_messages
 
 # The modules whose code decides what the derived fact tables hold: tables built by other code are not used.
@@ -84,7 +83,7 @@ def _calendar(
     # them in later queries, which memtables do not guarantee on every backend (Spark).
     intervals = store.register("deskpulse_business_intervals", opening)
     days = store.register("deskpulse_calendar_days", calendar_days(config.helpdesk.timezone, first_day, last_day))
-    fingerprint = _fingerprint(opening, horizon, config.resolution)
+    fingerprint = _fingerprint(config)
     derived = frozenset(state["tables"]) if state is not None and state["fingerprint"] == fingerprint else frozenset()
     return Calendar(
         intervals, days, horizon, config.resolution, config, fingerprint, derived, first_message=first_message
@@ -125,20 +124,18 @@ def _instant(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def _fingerprint(intervals: pa.Table, horizon: datetime | None, resolution: ResolutionConfig) -> str:
-    """A digest of everything the derived tables depend on besides the stored rows (whose writes drop them):
-    the opening intervals themselves (so business hours, their timezone, holidays and the span all count), the
-    horizon, the resolution settings and the source of the deriving modules. The reporting timezone is not in
-    it: periods are assigned at query time."""
+def _fingerprint(config: Config) -> str:
+    """A digest of everything the derived tables depend on besides the stored rows (whose writes drop them): the
+    business hours (their timezone and holidays included), the resolution settings and the source of the deriving
+    modules. Not the span or the horizon: a stored row holds only durations between the ticket's own instants,
+    which more mail leaves as they are, so `deskpulse.touched` can bring the tables up to date ticket by ticket;
+    what depends on the horizon is computed at query time (`with_horizon_facts`). Nor the reporting timezone:
+    periods are assigned at query time."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parents[1]
     for module in _DERIVING_MODULES:
         digest.update((package.parent / module).read_bytes())
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, intervals.schema) as writer:
-        writer.write_table(intervals)
-    digest.update(sink.getvalue().to_pybytes())
-    digest.update(repr((horizon, resolution)).encode())
+    digest.update(repr((config.business_hours, config.resolution)).encode())
     return digest.hexdigest()
 
 
@@ -169,13 +166,80 @@ def store_derived_facts(store: Store, config: Config) -> None:
     store.mark_derived(json.dumps(state))
 
 
+def update_derived_facts(store: Store, config: Config, tickets: str) -> bool:
+    """Bring stale derived fact tables up to date for the tickets in the temporary table ``tickets`` (a
+    ``ticket_id`` column: the tickets `deskpulse.touched` recomputed, under their old ids and their new): their
+    rows are computed again, every other row stays. Sound because each row depends on its own ticket only and on
+    the settings, not on the span or the horizon (`_fingerprint`). Returns False, doing nothing, when the stale
+    tables were built with other settings or code (then `store_derived_facts` must build them whole)."""
+    from deskpulse.metrics.families.handoffs import inferred_reassignments
+    from deskpulse.metrics.families.responses import build_cycles, build_ticket_waits
+
+    text = store.stale_derived_state()
+    stale = None if text is None else dict(json.loads(text))
+    if stale is None or stale["fingerprint"] != _fingerprint(config) or set(stale["tables"]) != set(DERIVED_TABLES):
+        return False
+    span = store_span(store)
+    calendar = _calendar(store, config, span, None)
+    scoped = cast(Store, _ScopedStore(store, store.ibis.table(tickets)))  # reads as a store, writes nothing
+    for name in DERIVED_TABLES:
+        store.execute(f'DELETE FROM "{DERIVED_PREFIX}{name}" WHERE ticket_id IN (SELECT ticket_id FROM {tickets})')
+    # In the order of `store_derived_facts`, each table computed from those before it (for these tickets).
+    builders: list[tuple[str, Any]] = [
+        ("resolution_events", lambda: resolution_events(scoped, config.resolution)),
+        ("ticket_facts", lambda: compute_ticket_facts(scoped, calendar)),
+        ("cycles", lambda: build_cycles(scoped, calendar, scoped.derived_table("ticket_facts"))),
+        ("ticket_waits", lambda: build_ticket_waits(scoped, calendar, scoped.derived_table("ticket_facts"))),
+        ("inferred_reassignments", lambda: inferred_reassignments(scoped)),
+    ]
+    for name, build in builders:
+        store.append_derived(name, build())
+        calendar = replace(calendar, derived=calendar.derived | {name})
+    first, last = (None if instant is None else instant.isoformat() for instant in span)
+    state = {"fingerprint": calendar.fingerprint, "first": first, "last": last, "tables": sorted(calendar.derived)}
+    store.mark_derived(json.dumps(state))
+    return True
+
+
+# The derived fact tables, in the order they are built.
+DERIVED_TABLES = ("resolution_events", "ticket_facts", "cycles", "ticket_waits", "inferred_reassignments")
+# Canonical tables whose rows belong to one ticket: a scoped store reads only the scope's rows of these.
+_PER_TICKET_TABLES = frozenset({"tickets", "ticket_events", "message_threads", "source_tickets", "ticket_tags"})
+
+
+class _ScopedStore:
+    """A store that shows the builders of the derived tables only some tickets' rows (`update_derived_facts`):
+    the per-ticket tables, the messages of those tickets and the derived tables' rows of them; everything else
+    (agents, calendars, the connection) is the store's own."""
+
+    def __init__(self, store: Store, tickets: Any) -> None:
+        self._store = store
+        self._tickets = tickets
+
+    def table(self, name: str) -> Any:
+        table = self._store.table(name)
+        if name in _PER_TICKET_TABLES:
+            return table.semi_join(self._tickets, "ticket_id")
+        if name == "messages":
+            return table.semi_join(self.table("message_threads"), "message_key")
+        return table
+
+    def derived_table(self, name: str) -> Any:
+        return self._store.derived_table(name).semi_join(self._tickets, "ticket_id")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
 def derived_fact_table(store: Store, calendar: Calendar, name: str, ticket_facts: Any | None = None) -> Any | None:
     """The store's derived table ``name`` when it can stand for the expression, else None: the store holds it,
     built for this calendar, and when ``ticket_facts`` is given, the derived tables were computed from it (a
     builder handed other per-ticket facts must compute from those)."""
     if name not in calendar.derived:
         return None
-    if ticket_facts is not None and not ticket_facts.equals(store.derived_table("ticket_facts")):
+    if ticket_facts is not None and not ticket_facts.equals(
+        with_horizon_facts(store.derived_table("ticket_facts"), calendar)
+    ):
         return None
     return store.derived_table(name)
 
@@ -186,14 +250,43 @@ def seconds_between(start: Any, stop: Any) -> Any:
 
 def ticket_facts(store: Store, calendar: Calendar) -> Any:
     """One row per counted ticket (not excluded, not merged away) with its derived timestamps and durations:
-    the store's derived table when it holds one for this calendar, else `compute_ticket_facts`."""
+    the store's derived table when it holds one for this calendar, else `compute_ticket_facts`, with the columns
+    that depend on the horizon (`with_horizon_facts`)."""
     stored = derived_fact_table(store, calendar, "ticket_facts")
-    return stored if stored is not None else compute_ticket_facts(store, calendar)
+    return with_horizon_facts(stored if stored is not None else compute_ticket_facts(store, calendar), calendar)
+
+
+def with_horizon_facts(facts: Any, calendar: Calendar) -> Any:
+    """``facts`` with what depends on the store's horizon (its newest instant), which the next mail moves:
+    ``unreplied_age`` (how long a ticket still waiting for its first reply has waited) after
+    ``awaiting_first_reply``, and ``resolved_within_cohort`` last (judged once the cohort window and the quiet
+    period that infers a resolution after it have passed: before that, a "not yet" could still turn into a
+    "yes")."""
+    horizon = ibis.literal(calendar.horizon, type="timestamp") if calendar.horizon else ibis.null("timestamp")
+    cohort_days = calendar.resolution.cohort_days
+    judged_after = (cohort_days + calendar.resolution.inactivity_days) * DAY_SECONDS
+    judged = seconds_between(facts.created_at, horizon) >= judged_after
+    unreplied_age = ibis.ifelse(
+        facts.awaiting_first_reply, seconds_between(facts.first_customer_at, horizon), ibis.null("float64")
+    )
+    within_cohort = ibis.ifelse(
+        judged,
+        (seconds_between(facts.created_at, facts.first_resolved_at) <= cohort_days * DAY_SECONDS).fill_null(False),
+        ibis.null("boolean"),
+    )
+    columns = list(facts.columns)
+    split = columns.index("awaiting_first_reply") + 1
+    return facts.select(
+        *(facts[c] for c in columns[:split]),
+        unreplied_age.name("unreplied_age"),
+        *(facts[c] for c in columns[split:]),
+        within_cohort.name("resolved_within_cohort"),
+    )
 
 
 def compute_ticket_facts(store: Store, calendar: Calendar) -> Any:
     """`ticket_facts` as an expression over the canonical tables (and the derived resolution events, when the
-    store has them)."""
+    store has them), less the columns that depend on the horizon: what the derived table stores."""
     messages = threaded_messages(store)
     tickets = store.table("tickets")
     is_customer = messages.author_role == "customer"
@@ -250,15 +343,8 @@ def compute_ticket_facts(store: Store, calendar: Calendar) -> Any:
     facts = with_business_clock(facts, "resolved_at", calendar.intervals, "_clock_resolved")
     # Spec §1.7: proactive tickets have no first response time; nor does a ticket no customer wrote in.
     responds = ~facts.is_proactive & facts.first_customer_at.notnull()
-    horizon = ibis.literal(calendar.horizon, type="timestamp") if calendar.horizon else ibis.null("timestamp")
     waiting = responds & facts.first_reply_at.isnull() & (facts.status != "resolved")
     resolved_now = facts.status == "resolved"
-    # The cohort of a ticket is judged once its window has passed, and the quiet period that infers a
-    # resolution after it: before that, a "not yet" could still turn into a "yes".
-    cohort_days = calendar.resolution.cohort_days
-    cohort_seconds = cohort_days * DAY_SECONDS
-    judged_after = (cohort_days + calendar.resolution.inactivity_days) * DAY_SECONDS
-    judged = seconds_between(facts.created_at, horizon) >= judged_after
     return facts.select(
         *(c for c in facts.columns if not c.startswith("_clock") and c != "settled_replies"),
         agent=facts.first_reply_agent,  # --by agent: the agent who answered first
@@ -271,7 +357,6 @@ def compute_ticket_facts(store: Store, calendar: Calendar) -> Any:
             ibis.null("float64"),
         ),
         awaiting_first_reply=waiting,
-        unreplied_age=ibis.ifelse(waiting, seconds_between(facts.first_customer_at, horizon), ibis.null("float64")),
         # Human agent replies it took to resolve the ticket for good: up to the first resolution the customer
         # did not undo within reopen_window_days (all replies so far while none held). A proactive ticket's
         # opening message is not a reply to anyone.
@@ -287,11 +372,6 @@ def compute_ticket_facts(store: Store, calendar: Calendar) -> Any:
         ),
         full_resolution_time_business=ibis.ifelse(
             resolved_now, (facts._clock_resolved - facts._clock_created).cast("float64"), ibis.null("float64")
-        ),
-        resolved_within_cohort=ibis.ifelse(
-            judged,
-            (seconds_between(facts.created_at, facts.first_resolved_at) <= cohort_seconds).fill_null(False),
-            ibis.null("boolean"),
         ),
     )
 

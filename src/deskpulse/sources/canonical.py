@@ -245,6 +245,10 @@ def store_source(
             summary.problems.append((problem.position, problem.reason, problem.detail))
     if quarantine:
         store.insert_new("quarantine", arrow_table(QUARANTINE, _columns(QUARANTINE, quarantine)))
+    if summary.stored or summary.updated:
+        from deskpulse.touched import forget_built
+
+        forget_built(store)  # a help desk's tickets are rebuilt whole, not as new mail touches them
     if rebuild:
         from deskpulse.tickets import rebuild_tickets
 
