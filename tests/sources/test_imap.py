@@ -9,6 +9,7 @@ Batches are 3 messages, so 7 messages arrive in batches of 3, 3 and 1.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -417,3 +418,36 @@ def test_a_wrong_password_is_a_clear_error_and_is_not_retried(running: Dovecot, 
     with Store.open(tmp_path / "store.duckdb") as store, pytest.raises(ImapError, match=f"refused the login of {user}"):
         sync_imap(store, CONFIG, wrong, folders=("INBOX",), sleep=pauses.append)
     assert pauses == []  # no reconnecting: another try would be refused just the same
+
+
+def test_a_sync_scores_the_new_mail_and_flags_an_angry_customer(running: Dovecot, tmp_path: Path) -> None:
+    """After a sync that stored mail, the new customer messages are scored and their tickets categorised by the
+    taxonomy: an angry customer is in the review queue at once, and the next sync scores only its own mail."""
+    taxonomy = tmp_path / "categories.toml"
+    taxonomy.write_text('[categories."Account > Login"]\nkeywords = ["log in"]\n', encoding="utf-8")
+    config = replace(CONFIG, files=replace(CONFIG.files, categories=taxonomy))
+    user = running.new_user()
+    complaint = "This is the third time I write. It is STILL NOT WORKING!!! I will file a chargeback."
+    angry = Mail(CARLA, HELP, "THIRD TIME: cannot log in", "2024-03-04 09:00", message_id="angry@example.org",
+                 body=complaint)  # fmt: skip
+    running.append(user, "INBOX", [*questions(1, 2), angry.raw(UTC)])
+    account = running.account(user)
+    with Store.open(tmp_path / "store.duckdb") as store:
+        first = sync_imap(store, config, account, folders=("INBOX",))
+        assert first.insight is not None
+        # Three customer messages; Carla's is angry (third time, still not working, a chargeback threat).
+        assert (first.insight.scored, first.insight.raised, first.insight.open_flags) == (3, 1, 1)
+        # Carla's ticket matches the rule; the two questions match none and stay Unclassified.
+        assert first.insight.categorised == 3
+        categories = dict(store.execute("SELECT subject, category FROM tickets"))
+        assert categories == {
+            "THIRD TIME: cannot log in": "Account > Login",
+            "Question 1": "Unclassified",
+            "Question 2": "Unclassified",
+        }
+        running.append(user, "INBOX", questions(3, 3))
+        second = sync_imap(store, config, account, folders=("INBOX",))
+        assert second.insight is not None
+        assert (second.insight.scored, second.insight.raised, second.insight.open_flags) == (1, 0, 1)
+        assert second.insight.categorised == 1
+        assert sync_imap(store, config, account, folders=("INBOX",)).insight is None  # nothing new, nothing to do

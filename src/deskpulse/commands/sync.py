@@ -121,3 +121,11 @@ def _print_report(report: SyncReport, *, stamp: bool = False) -> None:
         console.print("  Nothing new: tickets unchanged.", highlight=False)
     else:
         console.print(f"  Tickets rebuilt: {report.tickets:,}.", highlight=False)
+    if report.insight is not None:
+        insight = report.insight
+        categorised = "" if insight.categorised is None else f"; categorised {insight.categorised:,} new tickets"
+        console.print(
+            f"  Sentiment of {insight.scored:,} new customer messages scored; flags raised {insight.raised:,}, "
+            f"open {insight.open_flags:,} (deskpulse flags){categorised}.",
+            highlight=False,
+        )

@@ -64,11 +64,15 @@ def load_labels(store: Store, path: Path, taxonomy: Taxonomy) -> int:
     return store.insert_new("category_labels", table)
 
 
-def ticket_texts(store: Store) -> dict[str, TicketText]:
-    """What the rules and the model see of every ticket: the subject and new text of its first message, its
-    sender's domain, its mailbox, and its tags with the labels (folders) of that message."""
+def ticket_texts(store: Store, *, uncategorised: bool = False) -> dict[str, TicketText]:
+    """What the rules and the model see of every ticket (with ``uncategorised``, of those without a row in
+    `ticket_categories` yet): the subject and new text of its first message, its sender's domain, its mailbox,
+    and its tags with the labels (folders) of that message."""
+    condition = (
+        "WHERE NOT EXISTS (SELECT 1 FROM ticket_categories c WHERE c.ticket_id = t.ticket_id)" if uncategorised else ""
+    )
     rows = store.execute(
-        """
+        f"""
         SELECT t.ticket_id, coalesce(m.subject, t.subject, ''), coalesce(m.body_text, ''),
                split_part(m.from_address, '@', 2), t.mailbox,
                list_distinct(list_concat(
@@ -76,6 +80,7 @@ def ticket_texts(store: Store) -> dict[str, TicketText]:
                    coalesce((SELECT list(lower(label)) FROM message_labels l
                              WHERE l.message_key = t.root_message_key), [])))
         FROM tickets t LEFT JOIN messages m ON m.message_key = t.root_message_key
+        {condition}
         ORDER BY t.ticket_id
         """
     )
@@ -201,13 +206,7 @@ def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | No
     texts = ticket_texts(store)
     source, labels = known_categories(store)
     results = classify_tickets(texts, source, labels, taxonomy, model, threshold)
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    columns: dict[str, list[Any]] = {name: [] for name in TICKET_CATEGORIES.column_names}
-    for result in results:
-        for name in ("ticket_id", "category", "confidence", "method", "method_detail", "suggestion", "needs_review"):
-            columns[name].append(getattr(result, name))
-        columns["classified_at"].append(now)
-    store.replace_all("ticket_categories", arrow_table(TICKET_CATEGORIES, columns))
+    columns = _store_classifications(store, results, replace_all=True)
     # The same answers, kept under this run's number: `categorize compare` sets a run with a new model beside
     # the last one. Every row is new (a new run number), so a plain append does.
     run_id = next_run_id(store, "category_runs")
@@ -215,12 +214,6 @@ def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | No
     history["run_id"] = [run_id] * len(results)
     history["model"] = [None if model is None else model.model_id] * len(results)
     store.append("category_runs", arrow_table(CATEGORY_RUNS, history))
-    # Written in place so that `kpis --by category` sees it at once. The derived fact tables hold no category
-    # (the engine joins it from `tickets` at query time), so they stay valid.
-    store.execute(
-        "UPDATE tickets SET category = c.category FROM ticket_categories c "
-        "WHERE tickets.ticket_id = c.ticket_id AND c.method <> 'source'"
-    )
     return ApplySummary(
         run_id,
         len(results),
@@ -228,6 +221,43 @@ def apply_categories(store: Store, taxonomy: Taxonomy, model: CategoryModel | No
         Counter(result.category for result in results),
         sum(result.needs_review for result in results),
     )
+
+
+def categorise_new_tickets(store: Store, taxonomy: Taxonomy, model: CategoryModel | None, threshold: float) -> int:
+    """Classify the tickets `apply_categories` has not seen (new mail since it last ran; a ticket whose id a late
+    message changed) as it would, into `ticket_categories` and `tickets.category`; return how many. They join the
+    current state, not a numbered run: `categorize apply` makes runs."""
+    texts = ticket_texts(store, uncategorised=True)
+    if not texts:
+        return 0
+    source, labels = known_categories(store)
+    _store_classifications(store, classify_tickets(texts, source, labels, taxonomy, model, threshold))
+    return len(texts)
+
+
+def _store_classifications(
+    store: Store, results: list[Classification], *, replace_all: bool = False
+) -> dict[str, list[Any]]:
+    """Write ``results`` into `ticket_categories` (replacing every row with ``replace_all``, else adding) and the
+    categories deskpulse chose into `tickets.category`; return the rows' columns."""
+    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    columns: dict[str, list[Any]] = {name: [] for name in TICKET_CATEGORIES.column_names}
+    for result in results:
+        for name in ("ticket_id", "category", "confidence", "method", "method_detail", "suggestion", "needs_review"):
+            columns[name].append(getattr(result, name))
+        columns["classified_at"].append(now)
+    rows = arrow_table(TICKET_CATEGORIES, columns)
+    if replace_all:
+        store.replace_all("ticket_categories", rows)
+    else:
+        store.insert_new("ticket_categories", rows)
+    # Written in place so that `kpis --by category` sees it at once. The derived fact tables hold no category
+    # (the engine joins it from `tickets` at query time), so they stay valid.
+    store.execute(
+        "UPDATE tickets SET category = c.category FROM ticket_categories c "
+        "WHERE tickets.ticket_id = c.ticket_id AND c.method <> 'source'"
+    )
+    return columns
 
 
 def review_queue(store: Store, limit: int | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from deskpulse.config import Config
 from deskpulse.ingest import IngestSummary, ProgressCallback, ingest_messages, rebuild_if_pending
+from deskpulse.insight.refresh import InsightRefresh, refresh_insight
 from deskpulse.sources.imap import DEFAULT_RETRY, Checkpoint, FolderReader, ImapAccount, Retry, checkpoint_after
 from deskpulse.sources.mailbox import RawMessage
 from deskpulse.store import Store
@@ -35,6 +36,7 @@ class SyncReport:
     account: str
     folders: list[FolderSync] = field(default_factory=list)
     tickets: int | None = None  # tickets after the rebuild; None when nothing new needed one
+    insight: InsightRefresh | None = None  # sentiment and categories of the new mail; None when there was none
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -51,6 +53,7 @@ class SyncReport:
                 for f in self.folders
             ],
             "tickets": self.tickets,
+            "insight": None if self.insight is None else self.insight.as_dict(),
         }
 
 
@@ -87,6 +90,8 @@ def sync_imap(
             save_checkpoint(store, account.source, folder, reader.position)
         report.folders.append(FolderSync(folder, summary, reader.position, reader.resynced_from, reader.reconnects))
     report.tickets = rebuild_if_pending(store, config, touched_only=True)
+    if report.tickets is not None:
+        report.insight = refresh_insight(store, config)
     return report
 
 
