@@ -17,7 +17,7 @@ import pyarrow as pa
 from deskpulse.columns import arrow_table
 from deskpulse.config import Config
 from deskpulse.labels import LABEL_TAG_SOURCE, LabelEffects, label_effects, no_label_effects
-from deskpulse.mail.threading import ThreadInput, thread_messages
+from deskpulse.mail.threading import ThreadAssignment, ThreadInput, thread_messages
 from deskpulse.schema import AGENTS, MESSAGE_THREADS, TICKET_TAGS, TICKETS, Column, TableDef
 from deskpulse.status import OPEN, RESOLVED, write_inferred_events
 from deskpulse.store import Store
@@ -154,22 +154,7 @@ def _assign_threads(store: Store, config: Config) -> None:
     """Place every message in its ticket: mail by threading, a help desk's messages under the ticket the source
     filed them in; then move the messages of merged-away tickets to the ticket that absorbed them (spec §1.1)."""
     survivors = merge_targets(store)
-    assignments = thread_messages(_thread_inputs(store), config.subject_window)
-    ticket_ids: dict[str, str] = {}
-    for assignment in assignments.values():
-        if assignment.thread_key not in ticket_ids:
-            ticket_id = ticket_id_for(assignment.thread_key)
-            ticket_ids[assignment.thread_key] = survivors.get(ticket_id, ticket_id)
-    table = arrow_table(
-        MESSAGE_THREADS,
-        {
-            "message_key": list(assignments),
-            "ticket_id": [ticket_ids[a.thread_key] for a in assignments.values()],
-            "parent_key": [a.parent_key for a in assignments.values()],
-            "thread_link": [a.linked_by for a in assignments.values()],
-        },
-    )
-    del assignments
+    table = thread_rows(thread_messages(_thread_inputs(store), config.subject_window), survivors)
     store.replace_all("message_threads", table)
     # A help desk's messages: each replies to the one before it in its ticket.
     merges = arrow_table(MERGES, {"merged": list(survivors), "survivor": list(survivors.values())})
@@ -183,6 +168,25 @@ def _assign_threads(store: Store, config: Config) -> None:
         FROM messages m LEFT JOIN ticket_merges g ON g.merged = m.source_ticket_id
         WHERE m.source_ticket_id IS NOT NULL
         """
+    )
+
+
+def thread_rows(assignments: dict[str, ThreadAssignment], survivors: dict[str, str]) -> pa.Table:
+    """`message_threads` rows for the threader's assignments: each thread's ticket id is the hash of its root
+    message, or the ticket that absorbed it when a help desk merged it away."""
+    ticket_ids: dict[str, str] = {}
+    for assignment in assignments.values():
+        if assignment.thread_key not in ticket_ids:
+            ticket_id = ticket_id_for(assignment.thread_key)
+            ticket_ids[assignment.thread_key] = survivors.get(ticket_id, ticket_id)
+    return arrow_table(
+        MESSAGE_THREADS,
+        {
+            "message_key": list(assignments),
+            "ticket_id": [ticket_ids[a.thread_key] for a in assignments.values()],
+            "parent_key": [a.parent_key for a in assignments.values()],
+            "thread_link": [a.linked_by for a in assignments.values()],
+        },
     )
 
 

@@ -31,10 +31,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from deskpulse.columns import arrow_table
 from deskpulse.config import Config
 from deskpulse.mail.threading import thread_messages
-from deskpulse.schema import MESSAGE_THREADS, TICKETS
+from deskpulse.schema import TICKETS
 from deskpulse.status import DERIVED_SOURCES, write_inferred_events
 from deskpulse.store import Store
 from deskpulse.tickets import (
@@ -46,8 +45,8 @@ from deskpulse.tickets import (
     merge_targets,
     rebuild_derived_facts,
     rebuild_tickets,
+    thread_rows,
     threaded_messages,
-    ticket_id_for,
 )
 
 BUILT_KEY = "tickets_built"  # meta: the horizon and settings the tickets were last built with
@@ -211,20 +210,8 @@ def _rethread_touched(store: Store, config: Config) -> None:
               AND t.thread_link <> 'source'
             """
         )
-    survivors = merge_targets(store)
     inputs = _thread_inputs(store, where="message_key IN (SELECT message_key FROM touched_messages)")
-    assignments = thread_messages(inputs, config.subject_window)
-    roots = {assignment.thread_key for assignment in assignments.values()}
-    ticket_ids = {key: survivors.get(ticket_id_for(key), ticket_id_for(key)) for key in roots}
-    table = arrow_table(
-        MESSAGE_THREADS,
-        {
-            "message_key": list(assignments),
-            "ticket_id": [ticket_ids[a.thread_key] for a in assignments.values()],
-            "parent_key": [a.parent_key for a in assignments.values()],
-            "thread_link": [a.linked_by for a in assignments.values()],
-        },
-    )
+    table = thread_rows(thread_messages(inputs, config.subject_window), merge_targets(store))
     store.execute("DELETE FROM message_threads WHERE message_key IN (SELECT message_key FROM touched_messages)")
     store.append("message_threads", table)
 

@@ -78,8 +78,8 @@ def fetch_freshdesk(
 
     The API key comes from $FRESHDESK_API_KEY only. The tickets resume from the `updated_at` stored after their
     last stored page; a 429 is retried after the Retry-After it asks for."""
-    from deskpulse.cli import console, settings_of
-    from deskpulse.commands.imports import print_source_summary
+    from deskpulse.cli import settings_of
+    from deskpulse.commands.imports import print_fetch_report
     from deskpulse.sources.freshdesk_api import account_from_environment
     from deskpulse.sources.freshdesk_api import fetch_freshdesk as run_fetch
     from deskpulse.store import Store
@@ -90,16 +90,9 @@ def fetch_freshdesk(
     account = account_from_environment(url)
     with Store.open(settings.db) as store:
         report = run_fetch(store, config, account, custom_statuses=custom)
-    if output is Output.json:
-        print(json.dumps(report.as_dict(), indent=2, default=str))
-        return
-    print_source_summary(report.summary, False)
-    for stream in report.streams:
-        start = f"from {stream.resumed_from}" if stream.resumed_from else "from the start"
-        console.print(f"  {stream.name}: {stream.pages} pages {start}", highlight=False)
-    if report.waits:
-        console.print(f"  rate limited {len(report.waits)} times; waited {sum(report.waits):g} s as asked")
-    _print_agreement(report.agreement)
+    print_fetch_report(report, as_json=output is Output.json)
+    if output is not Output.json:
+        _print_agreement(report.agreement)
 
 
 def _print_agreement(agreement: FirstResponseAgreement) -> None:

@@ -3,7 +3,6 @@ API 2.0, live) into the store (docs/connectors.md, "Help Scout")."""
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -55,8 +54,8 @@ def fetch_helpscout(
 
     The app's credentials come from $HELPSCOUT_APP_ID and $HELPSCOUT_APP_SECRET only. The conversations resume from
     the modification time stored after their last stored page; a 429 is retried after the Retry-After it asks for."""
-    from deskpulse.cli import console, settings_of
-    from deskpulse.commands.imports import print_source_summary
+    from deskpulse.cli import settings_of
+    from deskpulse.commands.imports import print_fetch_report
     from deskpulse.sources.helpscout_api import account_from_environment
     from deskpulse.sources.helpscout_api import fetch_helpscout as run_fetch
     from deskpulse.store import Store
@@ -66,12 +65,4 @@ def fetch_helpscout(
     account = account_from_environment(url)
     with Store.open(settings.db) as store:
         report = run_fetch(store, config, account)
-    if output is Output.json:
-        print(json.dumps(report.as_dict(), indent=2, default=str))
-        return
-    print_source_summary(report.summary, False)
-    for stream in report.streams:
-        start = f"from {stream.resumed_from}" if stream.resumed_from else "from the start"
-        console.print(f"  {stream.name}: {stream.pages} pages {start}", highlight=False)
-    if report.waits:
-        console.print(f"  rate limited {len(report.waits)} times; waited {sum(report.waits):g} s as asked")
+    print_fetch_report(report, as_json=output is Output.json)

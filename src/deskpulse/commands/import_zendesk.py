@@ -82,8 +82,8 @@ def register(app: typer.Typer) -> None:
 
         Credentials come from $ZENDESK_EMAIL and $ZENDESK_API_TOKEN only. Each stream resumes from the cursor
         stored after its last stored page; a 429 is retried after the Retry-After it asks for."""
-        from deskpulse.cli import console, settings_of
-        from deskpulse.commands.imports import print_source_summary
+        from deskpulse.cli import settings_of
+        from deskpulse.commands.imports import print_fetch_report
         from deskpulse.sources.zendesk_api import STREAM_NAMES, account_from_environment, fetch_zendesk
         from deskpulse.store import Store
 
@@ -92,15 +92,7 @@ def register(app: typer.Typer) -> None:
         account = account_from_environment(url)
         with Store.open(settings.db) as store:
             report = fetch_zendesk(store, config, account, streams=tuple(streams) if streams else STREAM_NAMES)
-        if output is Output.json:
-            print(json.dumps(report.as_dict(), indent=2, default=str))
-            return
-        print_source_summary(report.summary, as_json=False)
-        for stream in report.streams:
-            start = f"from cursor {stream.resumed_from}" if stream.resumed_from else "from the start"
-            console.print(f"  {stream.name}: {stream.pages} pages {start}", highlight=False)
-        if report.waits:
-            console.print(f"  rate limited {len(report.waits)} times; waited {sum(report.waits):g} s as asked")
+        print_fetch_report(report, as_json=output is Output.json)
 
 
 def agreement_dict(agreement: Agreement) -> dict[str, object]:

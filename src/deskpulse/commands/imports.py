@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from deskpulse.sources.api_client import FetchReport
     from deskpulse.sources.canonical import SourceSummary
 
 import_app = typer.Typer(help="Read a help desk's export files into the store (see docs/connectors.md).")
@@ -34,3 +35,18 @@ def print_source_summary(summary: SourceSummary, as_json: bool) -> None:
     )
     for position, reason, detail in summary.problems[:20]:
         console.print(f"  {position}: {reason}: {detail}", highlight=False)
+
+
+def print_fetch_report(report: FetchReport, as_json: bool) -> None:
+    """A live fetch's summary, then where each stream started and the rate limits waited out; or its JSON."""
+    from deskpulse.cli import console
+
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2, default=str))
+        return
+    print_source_summary(report.summary, as_json=False)
+    for stream in report.streams:
+        start = f"from {stream.resumed_from}" if stream.resumed_from else "from the start"
+        console.print(f"  {stream.name}: {stream.pages} pages {start}", highlight=False)
+    if report.waits:
+        console.print(f"  rate limited {len(report.waits)} times; waited {sum(report.waits):g} s as asked")
