@@ -92,6 +92,15 @@ class KpiResult:
         }
 
 
+def _reads_a_stored_table(table: Any) -> bool:
+    """Whether ``table`` is a stored table or columns computed row by row over one: reading it again in another
+    pass costs less than copying every column of it into a temporary table first."""
+    op = table.op()
+    while isinstance(op, ops.Project):
+        op = op.parent
+    return isinstance(op, ops.DatabaseTable)
+
+
 def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
     calendar = replace(build_calendar(store, config), period=query.period)
     requested = [METRICS[m] for m in query.metrics]
@@ -111,12 +120,12 @@ def compute_kpis(store: Store, config: Config, query: KpiQuery) -> KpiResult:
             passes.setdefault((metric.source, metric.open_bucket), {})[f"{metric.id}__open"] = ("open", metric)
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     # A fact table read by several passes is computed once and kept (a temporary table on the engine), unless
-    # it is a stored table already.
+    # it is a stored table already (or columns computed row by row over one, as the per-ticket facts are).
     sources = [source for source, _ in passes]
     cached = {
         source: tables[source].cache()
         for source in set(sources)
-        if sources.count(source) > 1 and not isinstance(tables[source].op(), ops.DatabaseTable)
+        if sources.count(source) > 1 and not _reads_a_stored_table(tables[source])
     }
     try:
         for (source, bucket), wanted in passes.items():
