@@ -195,15 +195,21 @@ def load_config(path: Path | None = None) -> Config:
         path = candidate
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
+    data = read_toml(path, ConfigError, "the config file")
     return resolve_files(replace(parse_config(data), source=path))
+
+
+def read_toml(path: Path, error: type[UserError], what: str) -> dict[str, Any]:
+    """The TOML document in ``path``; an ``error`` naming the file (``what`` it is) when it cannot be read, is not
+    UTF-8 or is not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from exc
 
 
 def resolve_files(config: Config) -> Config:

@@ -10,12 +10,12 @@ docs/inputs.md describes the format; every error names the file and the key path
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deskpulse.config import read_toml
 from deskpulse.inputs.csvfile import InputFileError
 
 if TYPE_CHECKING:
@@ -87,14 +87,7 @@ def load_sla_policies(config: Config) -> tuple[SlaPolicy, ...]:
 
 def read_sla_policies(path: Path) -> tuple[SlaPolicy, ...]:
     """The policies of an sla.toml file, in order; an `InputFileError` naming the key for anything amiss."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFileError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, InputFileError, "the SLA file")
     return parse_sla_policies(data, str(path))
 
 

@@ -8,12 +8,12 @@ one ticket against the rules.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deskpulse.config import read_toml
 from deskpulse.errors import UserError
 
 SEPARATOR = " > "
@@ -133,14 +133,7 @@ def load_taxonomy(path: Path | None) -> Taxonomy:
     """The taxonomy of ``path``; without a file, an empty taxonomy (no rules, default settings)."""
     if path is None:
         return Taxonomy()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TaxonomyError(f"cannot read the taxonomy file {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise TaxonomyError(f"{path}: not UTF-8 text: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise TaxonomyError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, TaxonomyError, "the taxonomy file")
     return parse_taxonomy(data, path)
 
 

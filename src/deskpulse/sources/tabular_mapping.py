@@ -9,13 +9,13 @@ an export from any other tool maps without code and a mistake in the mapping is 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from deskpulse.config import read_toml
 from deskpulse.errors import UserError
 
 # How a field's value is read: an id (several columns joined by the kind's id_separator), plain text, a time,
@@ -162,14 +162,7 @@ class TabularMapping:
 def read_mapping(path: Path, default_timezone: str) -> TabularMapping:
     """The mapping in ``path``; a `MappingError` naming the key for anything amiss. Times without an offset are
     read in ``default_timezone`` (the reporting timezone) unless the mapping names another."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MappingError(f"cannot read the mapping {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, MappingError, "the mapping")
     return parse_mapping(data, path, default_timezone)
 
 
