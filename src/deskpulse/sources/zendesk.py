@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +27,9 @@ from deskpulse.sources.canonical import (
     SourceSummary,
     SourceTicket,
     canonical_status,
-    store_source,
     ticket_id,
 )
+from deskpulse.sources.helpdesk_files import HelpdeskRead, store_helpdesk_read
 from deskpulse.sources.zendesk_files import ZendeskObjects, field_of, object_id, read_zendesk
 from deskpulse.store import Store
 
@@ -80,19 +80,6 @@ class Directory:
         return None if group_id in (None, "") else self.groups.get(object_id(group_id), object_id(group_id))
 
 
-@dataclass
-class ZendeskRecords:
-    """One read of Zendesk in the canonical model's records, with what could not be used."""
-
-    tickets: list[SourceTicket] = field(default_factory=list)
-    messages: list[SourceMessage] = field(default_factory=list)
-    events: list[SourceEvent] = field(default_factory=list)
-    agents: list[SourceAgent] = field(default_factory=list)
-    surveys: list[SurveyRow] = field(default_factory=list)
-    quarantined: list[Problem] = field(default_factory=list)  # not stored
-    notes: list[Problem] = field(default_factory=list)  # stored, but worth a look
-
-
 def import_zendesk(store: Store, config: Config, paths: Iterable[Path]) -> SourceSummary:
     """`deskpulse import zendesk PATH…`: read the files and store them (see `import_objects`)."""
     return import_objects(store, config, read_zendesk(paths))
@@ -120,18 +107,7 @@ def store_zendesk(
     new_users, changed_users = store.upsert("source_users", rows_table(SOURCE_USERS, _user_rows(objects)), ignore=())
     directory = load_directory(store, objects, known)
     records = translate(objects, directory, stored_merge_notes(store, objects))
-    summary = store_source(
-        store,
-        config,
-        SOURCE,
-        tickets=records.tickets,
-        messages=records.messages,
-        events=records.events,
-        agents=records.agents,
-        surveys=records.surveys,
-        problems=[*objects.problems, *records.quarantined, *(replace(n, rejected=False) for n in records.notes)],
-        rebuild=rebuild,
-    )
+    summary = store_helpdesk_read(store, config, SOURCE, records, rebuild=rebuild)
     summary.read += len(objects.users)
     summary.stored += new_users
     summary.updated += changed_users
@@ -181,11 +157,9 @@ def stored_merge_notes(store: Store, objects: ZendeskObjects) -> dict[str, str]:
     return notes
 
 
-def translate(
-    objects: ZendeskObjects, directory: Directory, merge_notes: dict[str, str] | None = None
-) -> ZendeskRecords:
+def translate(objects: ZendeskObjects, directory: Directory, merge_notes: dict[str, str] | None = None) -> HelpdeskRead:
     """The canonical records of one read (pure: no store)."""
-    records = ZendeskRecords()
+    records = HelpdeskRead(problems=list(objects.problems))  # what reading the files could not use, first
     comments = _comments(objects)
     merged_into = _merge_targets(objects, comments, merge_notes or {}, records)
     for key, ticket in objects.tickets.items():
@@ -241,7 +215,7 @@ def _tags(objects: ZendeskObjects, key: str, ticket: dict[str, Any]) -> list[str
 
 
 def _merge_targets(
-    objects: ZendeskObjects, comments: list[dict[str, Any]], stored_notes: dict[str, str], records: ZendeskRecords
+    objects: ZendeskObjects, comments: list[dict[str, Any]], stored_notes: dict[str, str], records: HelpdeskRead
 ) -> dict[str, str]:
     """Which ticket absorbed each merged-away one. Zendesk closes a merged-away ticket with the tag
     `closed_by_merge` and notes on both tickets ("… closed and merged into request #N"); a warehouse lists the
@@ -265,12 +239,13 @@ def _merge_targets(
     into = {merged: survivor for merged, survivor in into.items() if merged != survivor}
     for key, ticket in objects.tickets.items():
         if MERGED_TAG in _tags(objects, key, ticket) and key not in into:
-            records.notes.append(
+            records.problems.append(
                 Problem(
                     objects.positions.get(("tickets", key), f"ticket {key}"),
                     "merge_target_unknown",
                     f"ticket {key} is tagged {MERGED_TAG} but no note names the ticket it was merged into: it counts "
                     "nowhere and keeps its messages; read its comments (audits or ticket events) to move them",
+                    rejected=False,
                 )
             )
     return into
@@ -301,13 +276,13 @@ def _comments(objects: ZendeskObjects) -> list[dict[str, Any]]:
     return list(found.values())
 
 
-def _message(directory: Directory, comment: dict[str, Any], records: ZendeskRecords) -> SourceMessage | None:
+def _message(directory: Directory, comment: dict[str, Any], records: HelpdeskRead) -> SourceMessage | None:
     key, ticket = object_id(comment.get("id")), comment.get("ticket_id")
     position = comment.get("position") or f"comment {key}"
     author = None if comment.get("author_id") in (None, "") else object_id(comment["author_id"])
     role = _role(directory, author, comment.get("via"))
     if role is None:
-        records.quarantined.append(
+        records.problems.append(
             Problem(
                 position,
                 "unknown_author",
@@ -488,7 +463,7 @@ def _survey(directory: Directory, rating: dict[str, Any]) -> SurveyRow | None:
 # --- checks and quarantine ----------------------------------------------------------------------------------
 
 
-def _note_times_before_creation(records: ZendeskRecords) -> None:
+def _note_times_before_creation(records: HelpdeskRead) -> None:
     """A comment or change earlier than its ticket's creation is kept as given, and reported once per ticket."""
     created = {t.id: t.created_at for t in records.tickets if t.created_at is not None}
     early: dict[str, datetime] = {}
@@ -498,12 +473,13 @@ def _note_times_before_creation(records: ZendeskRecords) -> None:
         if at is not None and ticket in created and at < created[ticket]:
             early[ticket] = min(at, early.get(ticket, at))
     for ticket, at in sorted(early.items()):
-        records.notes.append(
+        records.problems.append(
             Problem(
                 f"ticket {ticket}",
                 "before_created",
                 f"ticket {ticket} was created {created[ticket]:%Y-%m-%d %H:%M:%S} UTC but has a comment or change "
                 f"at {at:%Y-%m-%d %H:%M:%S} UTC: kept, times as given",
+                rejected=False,
             )
         )
 
