@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,6 +166,21 @@ class SentimentConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """`deskpulse serve`: where it listens, and how its sessions and logins behave."""
+
+    host: str = "127.0.0.1"
+    port: int = 8750
+    # Cookies are marked Secure (sent over HTTPS only) unless the app is reached over plain HTTP on loopback;
+    # behind a TLS-terminating proxy leave this true.
+    secure_cookies: bool = True
+    session_hours: int = 12
+    login_attempts: int = 5  # failed logins per account and per client address…
+    login_window_minutes: int = 15  # …within this window before further attempts are refused
+    alerts_every_minutes: int = 15  # how often `serve` runs the alert loop (0: never)
+
+
+@dataclass(frozen=True)
 class Config:
     helpdesk: HelpdeskConfig = field(default_factory=HelpdeskConfig)
     business_hours: BusinessHoursConfig = field(default_factory=BusinessHoursConfig)
@@ -179,6 +194,11 @@ class Config:
     sentiment: SentimentConfig = field(default_factory=SentimentConfig)
     imap: ImapConfig = field(default_factory=ImapConfig)
     labels: LabelsConfig = field(default_factory=LabelsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    # [alerts] and [departments] are parsed by their own packages (deskpulse.alerts, deskpulse.reports), which read
+    # them through their accessors; None means the section is absent (their defaults apply).
+    alerts: Any = None
+    departments: Any = None
     source: Path | None = None
 
     @property
@@ -249,6 +269,9 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         "sentiment": _parse_sentiment,
         "imap": _parse_imap,
         "labels": _parse_labels,
+        "web": _parse_web,
+        "alerts": _parse_alerts,
+        "departments": _parse_departments,
     }
     parsed: dict[str, Any] = {}
     for name, value in data.items():
@@ -258,6 +281,32 @@ def parse_config(data: Mapping[str, Any]) -> Config:
             raise ConfigError(f"{name} must be a table ([{name}]), not {type(value).__name__}")
         parsed[name] = sections[name](value)
     return Config(**parsed)
+
+
+def _parse_web(values: Mapping[str, Any]) -> WebConfig:
+    known = tuple(f.name for f in fields(WebConfig))
+    _check_keys("web", values, known)
+    parsed: dict[str, Any] = {}
+    for key, value in values.items():
+        default = getattr(WebConfig(), key)
+        kind = type(default)
+        what = {bool: "true or false", int: "a whole number", str: "a string"}[kind]
+        parsed[key] = _typed("web", key, value, kind, what)
+        if kind is int and parsed[key] < (0 if key == "alerts_every_minutes" else 1):
+            raise ConfigError(f"web.{key} must be at least {0 if key == 'alerts_every_minutes' else 1}")
+    return WebConfig(**parsed)
+
+
+def _parse_alerts(values: Mapping[str, Any]) -> Any:
+    from deskpulse.alerts.settings import parse_alerts
+
+    return parse_alerts(values)
+
+
+def _parse_departments(values: Mapping[str, Any]) -> Any:
+    from deskpulse.reports.routing import parse_departments
+
+    return parse_departments(values)
 
 
 def _check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ engine, so the scorecard and `deskpulse kpis` always agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from deskpulse.config import SCORECARD_ADVISED_MAXIMUM, Config, Target
@@ -91,11 +92,26 @@ def period_and_previous(
     return current, labels[index - 1] if index > 0 else None
 
 
-def build_scorecard(store: Store, config: Config, *, at: str | None = None, period: str | None = None) -> Scorecard:
-    """The scorecard for period ``at`` (a label such as '2026-03' or '2026-W09'), by default the latest one."""
+def build_scorecard(
+    store: Store,
+    config: Config,
+    *,
+    at: str | None = None,
+    period: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    filters: dict[str, tuple[str, ...]] | None = None,
+) -> Scorecard:
+    """The scorecard for period ``at`` (a label such as '2026-03' or '2026-W09'), by default the latest one.
+
+    ``since``, ``until`` and ``filters`` narrow the facts as `deskpulse kpis` does (the web app's filters); the
+    guardrails stay the whole team's."""
     settings = config.scorecard
     period_kind = period or settings.period
-    result = compute_kpis(store, config, KpiQuery(metrics=list(settings.metrics), period=period_kind))
+    query = KpiQuery(
+        metrics=list(settings.metrics), period=period_kind, since=since, until=until, filters=dict(filters or {})
+    )
+    result = compute_kpis(store, config, query)
     rows = {row["period"]: row for row in result.rows if row["period"] is not None}
     labels = sorted(rows)
     scorecard = Scorecard(period_kind, None, None, result.timezone)
