@@ -12,6 +12,7 @@ import importlib
 import typer
 
 MODULES: tuple[str, ...] = (
+    "serve",
     "imports",
     "import_zendesk",
     "import_csv",
