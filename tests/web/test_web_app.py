@@ -192,3 +192,28 @@ def test_api_tokens_authenticate_and_the_schema_is_published(demo_site: Site) ->
         )
         schema = client.get("/api/openapi.json").json()
         assert {"/api/kpis", "/api/scorecard", "/api/tickets/{ticket_id}", "/api/flags"} <= set(schema["paths"])
+
+
+def test_an_import_between_two_page_views_shows_on_the_next(demo_site: Site, manager: httpx.Client) -> None:
+    # The server reads the store per computation and remembers results only while the store file is unchanged:
+    # mail imported by another process while it runs appears on the next request, without a restart.
+    before = manager.get("/api/kpis", params={"period": "all", "metrics": "tickets_created"}).json()
+    eml = demo_site.dir / "late.eml"
+    eml.write_text(
+        "From: Late Customer <late@customer.example>\nTo: help@acme.test\nSubject: Where is my parcel?\n"
+        "Date: Mon, 09 Mar 2026 09:00:00 +0100\nMessage-ID: <late-1@customer.example>\n\nIt has not arrived.\n",
+        encoding="utf-8",
+    )
+    demo_site.cli("ingest", str(eml))
+    after = manager.get("/api/kpis", params={"period": "all", "metrics": "tickets_created"}).json()
+    assert after["rows"][0]["tickets_created"]["value"] == before["rows"][0]["tickets_created"]["value"] + 1
+
+
+def test_a_page_asked_for_during_an_import_says_so(demo_site: Site, manager: httpx.Client) -> None:
+    from deskpulse.store import Store
+
+    with Store.open(demo_site.db):  # a writer holds the store, as an import does
+        response = manager.get("/api/kpis", params={"period": "year", "metrics": "backlog"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "being updated" in response.text
