@@ -217,3 +217,14 @@ def test_a_page_asked_for_during_an_import_says_so(demo_site: Site, manager: htt
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "being updated" in response.text
+
+
+def test_the_review_queue_lists_running_sla_targets_at_risk(manager: httpx.Client) -> None:
+    rows = list(csv.DictReader(io.StringIO(manager.get("/flags?export=sla_risk").text)))
+    assert rows  # the demo leaves tickets unanswered past their first-reply target
+    shares = [float(row["share_of_target"]) for row in rows]
+    assert shares == sorted(shares, reverse=True) and min(shares) >= 0.8
+    for row in rows:
+        assert float(row["elapsed"]) / float(row["target_time"]) == pytest.approx(float(row["share_of_target"]))
+    sentiment = list(csv.DictReader(io.StringIO(manager.get("/flags?export=flags").text)))
+    assert sentiment and all(row["state"] == "open" for row in sentiment)

@@ -12,6 +12,8 @@ from statistics import median
 from typing import Any
 from urllib.parse import urlencode
 
+import ibis
+
 from deskpulse import charts, render
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
@@ -393,7 +395,61 @@ def flags_page(dashboard: Dashboard, viewer: Viewer, include_reviewed: bool) -> 
             ]
         )
     page.tables.append(table)
+    page.tables.append(sla_risk_table(dashboard, viewer))
     return page
+
+
+# A running target this far through its time is at risk; past it, breached.
+SLA_RISK_SHARE = 0.8
+
+
+def sla_risk_table(dashboard: Dashboard, viewer: Viewer) -> TableData:
+    """SLA targets still running (not yet replied or resolved) that are breached or at risk, most overdue first."""
+    from deskpulse.metrics.engine import fact_tables
+    from deskpulse.metrics.facts import build_calendar
+
+    def compute(store: Store) -> list[dict[str, Any]]:
+        targets = fact_tables(store, build_calendar(store, dashboard.config), {"sla_targets"})["sla_targets"]
+        share = targets.elapsed_seconds / targets.target_seconds
+        risky = targets.filter(targets.running & (share >= SLA_RISK_SHARE))
+        tickets = store.table("tickets").select("ticket_id", "subject")
+        rows = risky.select("ticket_id", "kind", "agent", "target_seconds", "elapsed_seconds", share=share)
+        joined = rows.left_join(tickets, rows.ticket_id == tickets.ticket_id).select(
+            rows.ticket_id,
+            tickets.subject,
+            rows.kind,
+            rows.agent,
+            rows.target_seconds,
+            rows.elapsed_seconds,
+            rows.share,
+        )
+        return list(joined.order_by(ibis.desc("share")).limit(200).to_pyarrow().to_pylist())
+
+    rows = dashboard.cached(("sla-risk",), compute)
+    table = TableData(
+        "sla_risk",
+        f"SLA risk: {len(rows)} running targets breached or past {SLA_RISK_SHARE:.0%} of their time",
+        ["ticket_id", "subject", "target", "agent", "target_time", "elapsed", "share_of_target"],
+    )
+    for row in rows:
+        agent = row["agent"]
+        shown_agent = agent if agent is None or viewer.may_see_agent(agent) else TEAM
+        table.rows.append(
+            [
+                Cell(row["ticket_id"], row["ticket_id"], f"/tickets/{row['ticket_id']}"),
+                Cell(row["subject"], row["subject"] or ""),
+                Cell(row["kind"], row["kind"]),
+                Cell(shown_agent, shown_agent or "–"),
+                Cell(row["target_seconds"], render.human_duration(row["target_seconds"])),
+                Cell(row["elapsed_seconds"], render.human_duration(row["elapsed_seconds"])),
+                Cell(
+                    row["share"],
+                    f"{row['share']:.0%} (breached)" if row["share"] > 1 else f"{row['share']:.0%} (at risk)",
+                    css="off-target" if row["share"] > 1 else "at-risk",
+                ),
+            ]
+        )
+    return table
 
 
 def bottlenecks_page(dashboard: Dashboard, viewer: Viewer, filters: Filters) -> Page:
