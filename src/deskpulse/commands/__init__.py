@@ -24,6 +24,7 @@ MODULES: tuple[str, ...] = (
     "gaps",
     "sentiment",
     "categorize",
+    "alerts",
 )
 
 

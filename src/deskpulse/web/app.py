@@ -12,10 +12,12 @@ Security, in the order a request meets it:
 """
 
 import json
+import logging
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +39,7 @@ from deskpulse.web.accounts import Viewer
 from deskpulse.web.data import FILTER_DIMENSIONS, Dashboard, Filters, StoreBusy
 from deskpulse.web.views import Page
 
+logger = logging.getLogger("deskpulse.serve")
 SESSION_COOKIE = "deskpulse_session"
 LOGIN_CSRF_COOKIE = "deskpulse_login_csrf"
 CSP = (
@@ -71,8 +74,62 @@ class State:
             return work(self.connection)
 
 
+# The alert loop's first run waits this long after start-up, so the server answers its first pages first.
+ALERT_START_DELAY_SECONDS = 2.0
+
+
+class AlertLoop:
+    """`deskpulse alerts run` inside the server: once shortly after start-up, then every
+    `[web] alerts_every_minutes`, on a thread of its own with its own store and state connections."""
+
+    def __init__(self, dashboard: Dashboard, config: Config, state_file: Path) -> None:
+        self.dashboard, self.config, self.state_file = dashboard, config, state_file
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="deskpulse-alerts", daemon=True)
+        self.runs = 0
+        self.last_error: str | None = None
+
+    def _run(self) -> None:
+        from deskpulse.alerts.run import run_alerts
+
+        state = connect_state(self.state_file)
+        try:
+            delay = ALERT_START_DELAY_SECONDS
+            while not self.stop.wait(delay):
+                try:
+                    with self.dashboard.reading() as store:
+                        outcome = run_alerts(store, self.config, state)
+                    self.last_error = "; ".join(str(d.error) for d in outcome.failed) or None
+                except Exception as exc:  # the loop outlives a bad run: the next may find the store readable
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    logger.warning("alert run failed: %s", self.last_error)
+                self.runs += 1
+                delay = self.config.web.alerts_every_minutes * 60.0
+        finally:
+            state.close()
+
+
 def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
+    from deskpulse.alerts.settings import alerts_config
+
+    dashboard = Dashboard(db, config)
+    # The loop runs when there is somewhere to send alerts and the interval is not 0.
+    loop = (
+        AlertLoop(dashboard, config, state_file)
+        if config.web.alerts_every_minutes > 0 and alerts_config(config).channels
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if loop is not None:
+            loop.thread.start()
+        yield
+        if loop is not None:
+            loop.stop.set()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="deskpulse",
         description="Help desk KPIs, tickets, review flags and reports. Authenticate with `Authorization: Bearer "
         "<token>` (`deskpulse token add USER`).",
@@ -80,11 +137,10 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    dashboard = Dashboard(db, config)
     state = State(state_file)
     templates = Environment(loader=PackageLoader("deskpulse.web"), autoescape=select_autoescape(default=True))
     templates.globals.update(nav=NAV, periods=PERIODS, dimensions=FILTER_DIMENSIONS, metrics=METRICS)
-    app.state.dashboard, app.state.state, app.state.config = dashboard, state, config
+    app.state.dashboard, app.state.state, app.state.config, app.state.alerts = dashboard, state, config, loop
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
