@@ -72,10 +72,11 @@ class Dashboard:
     db: Path
     config: Config
     _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    # One computation at a time: two scorecards over a million tickets at once would only share the two cores and
-    # double the memory.
-    _compute: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # guards the cache
+    # One use of the store at a time in this process, reading or writing: DuckDB refuses a read-write connection
+    # beside a read-only one in the same process, and two scorecards over a million tickets at once would only
+    # share the cores and double the memory.
+    _store_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def stamp(self) -> tuple[int, ...]:
         """Changes whenever the store is written: its file's and its write-ahead log's size and time."""
@@ -92,23 +93,36 @@ class Dashboard:
     @contextmanager
     def reading(self) -> Iterator[Store]:
         """The store, opened read-only for one computation; waits a little while an import holds it."""
-        deadline = time.monotonic() + BUSY_WAIT_SECONDS
-        while True:
-            try:
-                store = Store.open(self.db, read_only=True)
-                break
-            except StoreError as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    if "lock" in str(exc).lower():
+        with self._opened(read_only=True) as store:
+            yield store
+
+    @contextmanager
+    def writing(self) -> Iterator[Store]:
+        """The store, opened for writing (survey answers the app receives), for as short a time as possible."""
+        with self._opened(read_only=False) as store:
+            yield store
+
+    @contextmanager
+    def _opened(self, *, read_only: bool) -> Iterator[Store]:
+        with self._store_lock:
+            deadline = time.monotonic() + BUSY_WAIT_SECONDS
+            while True:
+                try:
+                    store = Store.open(self.db, read_only=read_only)
+                    break
+                except StoreError as exc:
+                    locked = "lock" in str(exc).lower()
+                    if not locked:
+                        raise
+                    if time.monotonic() > deadline:
                         raise StoreBusy(
                             "the store is being updated by an import or a sync; try again in a moment"
                         ) from exc
-                    raise
-                time.sleep(0.2)
-        try:
-            yield store
-        finally:
-            store.close()
+                    time.sleep(0.2)
+            try:
+                yield store
+            finally:
+                store.close()
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[Store], T]) -> T:
         """``compute(store)`` for ``key``, from memory when the store has not changed since it was computed."""
@@ -117,12 +131,11 @@ class Dashboard:
             if full_key in self._cache:
                 self._cache.move_to_end(full_key)
                 return self._cache[full_key]  # type: ignore[no-any-return]
-        with self._compute:
+        with self.reading() as store:
             with self._lock:  # another request may have computed it while this one waited
                 if full_key in self._cache:
                     return self._cache[full_key]  # type: ignore[no-any-return]
-            with self.reading() as store:
-                value = compute(store)
+            value = compute(store)
         with self._lock:
             self._cache[full_key] = value
             while len(self._cache) > CACHE_ENTRIES:
