@@ -199,6 +199,7 @@ class Config:
     # them through their accessors; None means the section is absent (their defaults apply).
     alerts: Any = None
     departments: Any = None
+    surveys: Any = None  # [surveys], parsed by deskpulse.surveys.settings
     source: Path | None = None
 
     @property
@@ -272,6 +273,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
         "web": _parse_web,
         "alerts": _parse_alerts,
         "departments": _parse_departments,
+        "surveys": _parse_surveys,
     }
     parsed: dict[str, Any] = {}
     for name, value in data.items():
@@ -307,6 +309,12 @@ def _parse_departments(values: Mapping[str, Any]) -> Any:
     from deskpulse.reports.routing import parse_departments
 
     return parse_departments(values)
+
+
+def _parse_surveys(values: Mapping[str, Any]) -> Any:
+    from deskpulse.surveys.settings import parse_surveys
+
+    return parse_surveys(values)
 
 
 def _check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
