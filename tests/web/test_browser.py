@@ -62,11 +62,13 @@ def test_scorecard_in_the_browser_equals_deskpulse_kpis_and_drills_down(browser:
     page = sign_in(browser, demo_site, MANAGER, MANAGER_PASSWORD)
     page.wait_for_selector("figure.chart[data-drawn] svg")  # the chart drew, from the app's own script
     shot(page, "scorecard")
-    period = re.search(r"Month (\d{4}-\d\d)", page.inner_text("main"))
+    # The default period is the config's [scorecard] period; the note names it and the period shown.
+    period = re.search(r"(Day|Week|Month|Quarter|Year) (\d{4}-\S+),", page.inner_text("main"))
     assert period
     cells = page.query_selector_all('table[data-table="scorecard"] td[data-metric]')
     shown = {cell.get_attribute("data-metric"): cell.get_attribute("data-value") for cell in cells}
-    row = next(r for r in demo_site.kpis("--period", "month")["rows"] if r["period"] == period.group(1))  # type: ignore[index]
+    rows = demo_site.kpis("--period", period.group(1).lower())["rows"]
+    row = next(r for r in rows if r["period"] == period.group(2))  # type: ignore[union-attr]
     assert shown
     for metric, value in shown.items():
         expected = row[metric]["value"]
@@ -88,7 +90,7 @@ def test_script_payloads_in_a_ticket_stay_inert(browser: object, demo_site: Site
     page = sign_in(browser, demo_site, MANAGER, MANAGER_PASSWORD)
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(f"{demo_site.url}/drill?metric=tickets_created&at=2026-03")
+    page.goto(f"{demo_site.url}/drill?metric=tickets_created&period=month&at=2026-03")
     ids = [a.inner_text() for a in page.query_selector_all('table[data-table="tickets"] tbody tr a')]
     for ticket in ids:
         page.goto(f"{demo_site.url}/tickets/{ticket}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 
 import httpx
@@ -143,10 +144,12 @@ def test_drill_down_lists_as_many_rows_as_the_number_counts(demo_site: Site, man
     result = demo_site.kpis("--period", "month", "--metrics", "first_response_time,one_touch_rate,tickets_created")
     row = result["rows"][-2]  # type: ignore[index]
     for metric in ("first_response_time", "one_touch_rate", "tickets_created"):
-        drill = manager.get("/api/drill", params={"metric": metric, "at": row["period"]}).json()
+        drill = manager.get("/api/drill", params={"metric": metric, "period": "month", "at": row["period"]}).json()
         assert len(drill["rows"]) == row[metric]["n"], metric
     # A rate's rows mark its hits: the share of hits is the rate.
-    drill = manager.get("/api/drill", params={"metric": "one_touch_rate", "at": row["period"]}).json()
+    drill = manager.get(
+        "/api/drill", params={"metric": "one_touch_rate", "period": "month", "at": row["period"]}
+    ).json()
     hits = [r[drill["columns"].index("hit")] for r in drill["rows"]]
     assert sum(hits) / len(hits) == pytest.approx(row["one_touch_rate"]["value"])
 
@@ -154,7 +157,7 @@ def test_drill_down_lists_as_many_rows_as_the_number_counts(demo_site: Site, man
 def test_customer_text_is_escaped(manager: httpx.Client) -> None:
     flagged = manager.get("/api/kpis").json()
     assert flagged["rows"]
-    ticket = manager.get("/api/drill", params={"metric": "tickets_created", "at": "2026-03"}).json()
+    ticket = manager.get("/api/drill", params={"metric": "tickets_created", "period": "month", "at": "2026-03"}).json()
     ids = [r[0] for r in ticket["rows"]]
     hostile = next(t for t in ids if HOSTILE_SUBJECT in manager.get(f"/api/tickets/{t}").json()["ticket"]["subject"])
     html = manager.get(f"/tickets/{hostile}").text
@@ -172,6 +175,11 @@ def test_an_agent_sees_the_team_and_themself_only(demo_site: Site, agent: httpx.
     assert agent.get("/api/drill", params={"metric": "tickets_created", "by_agent": "ben@acme.test"}).status_code == 403
     grouped = agent.get("/api/kpis", params={"by": "agent", "period": "all"}).json()
     assert {row["agent"] for row in grouped["rows"]} == {AGENT_ADDRESS}
+    # Guardrails name teams and agents: an agent sees the teams' and their own, the manager everyone's.
+    subjects = {g["subject"] for g in agent.get("/api/scorecard").json()["guardrails"]}
+    everyone = {g["subject"] for g in json.loads(demo_site.cli("scorecard", "--format", "json"))["guardrails"]}
+    assert {s for s in everyone if "@" in s} - {AGENT_ADDRESS}  # colleagues have guardrails to hide…
+    assert subjects == {s for s in everyone if "@" not in s or s == AGENT_ADDRESS}  # …and they are hidden
     # The team's figures stay visible: the unfiltered scorecard is the team's.
     team = agent.get("/api/kpis", params={"period": "all", "metrics": "tickets_created"}).json()
     whole = demo_site.kpis("--period", "all", "--metrics", "tickets_created")

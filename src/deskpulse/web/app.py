@@ -351,7 +351,7 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     def scorecard(
         request: Request, session: Annotated[accounts.Session, Depends(page_session)], at: str | None = None
     ) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         page = pages.scorecard_page(dashboard, session.viewer, filters, at or None)
         return render_page(request, session, page, filters)
 
@@ -361,7 +361,7 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         session: Annotated[accounts.Session, Depends(page_session)],
         metric: str = "first_response_time",
     ) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         page = pages.trends_page(dashboard, session.viewer, filters, metric)
         return render_page(request, session, page, filters, metric_choice=metric)
 
@@ -369,19 +369,19 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     def agents(request: Request, session: Annotated[accounts.Session, Depends(page_session)]) -> Response:
         if not session.viewer.sees_everyone:
             return RedirectResponse(f"/agents/{session.viewer.agent}", status_code=303)
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         return render_page(request, session, pages.agents_page(dashboard, session.viewer, filters), filters)
 
     @app.get("/agents/{agent}", include_in_schema=False)
     def agent(request: Request, agent: str, session: Annotated[accounts.Session, Depends(page_session)]) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         return render_page(request, session, pages.agent_page(dashboard, session.viewer, filters, agent), filters)
 
     @app.get("/categories", include_in_schema=False)
     def categories(
         request: Request, session: Annotated[accounts.Session, Depends(page_session)], level: str = "category"
     ) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         page = pages.categories_page(dashboard, session.viewer, filters, level)
         return render_page(request, session, page, filters)
 
@@ -393,12 +393,12 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
 
     @app.get("/bottlenecks", include_in_schema=False)
     def bottlenecks(request: Request, session: Annotated[accounts.Session, Depends(page_session)]) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         return render_page(request, session, pages.bottlenecks_page(dashboard, session.viewer, filters), filters)
 
     @app.get("/sla", include_in_schema=False)
     def sla(request: Request, session: Annotated[accounts.Session, Depends(page_session)]) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         return render_page(request, session, pages.sla_page(dashboard, session.viewer, filters), filters)
 
     @app.get("/drill", include_in_schema=False)
@@ -408,7 +408,7 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         metric: str,
         at: str | None = None,
     ) -> Response:
-        filters = filters_of(request)
+        filters = filters_of(request, config)
         page = pages.drill_page(dashboard, session.viewer, filters, metric, at or None, group_of(request))
         return render_page(request, session, page, filters)
 
@@ -430,7 +430,7 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         """The KPIs as `deskpulse kpis --format json` gives them (spec §4), with the pages' filters."""
         from deskpulse.metrics.catalog import resolve_metric_ids
 
-        filters = pages.allowed_filters(viewer, filters_of(request))
+        filters = pages.allowed_filters(viewer, filters_of(request, config))
         wanted = resolve_metric_ids(metrics) if metrics else list(config.scorecard.metrics)
         query = pages.kpi_query(filters, wanted, by=list(by or []))
         if "agent" in query.by and not viewer.sees_everyone and not filters.agent:
@@ -440,32 +440,15 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     @app.get("/api/scorecard", tags=["kpis"])
     def api_scorecard(request: Request, viewer: Annotated[Viewer, Depends(api_viewer)], at: str | None = None) -> Any:
         """The headline KPIs of one period with targets, deltas and guardrails (`deskpulse scorecard --format json`)."""
-        from deskpulse.metrics.scorecard import build_scorecard
-
-        filters = pages.allowed_filters(viewer, filters_of(request))
-        card = dashboard.cached(
-            ("scorecard", at, filters),
-            lambda store: build_scorecard(
-                store,
-                config,
-                at=at,
-                period=filters.period,
-                since=filters.since,
-                until=filters.until,
-                filters=filters.kpi_filters(),
-            ),
-        )
-        data = card.as_json()
-        if not viewer.sees_everyone:
-            data["guardrails"] = [g for g in data["guardrails"] if _not_someone_else(viewer, g.get("subject"))]
-        return _jsonable(data)
+        card = pages.scorecard_of(dashboard, viewer, filters_of(request, config), at)
+        return _jsonable(card.as_json())
 
     @app.get("/api/drill", tags=["tickets"])
     def api_drill(
         request: Request, viewer: Annotated[Viewer, Depends(api_viewer)], metric: str, at: str | None = None
     ) -> Any:
         """The fact rows behind one number: `by_<dimension>=VALUE` names the cell's group."""
-        page = pages.drill_page(dashboard, viewer, filters_of(request), metric, at, group_of(request))
+        page = pages.drill_page(dashboard, viewer, filters_of(request, config), metric, at, group_of(request))
         table = page.tables[0]
         return {
             "notes": page.notes,
@@ -494,11 +477,6 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     return app
 
 
-def _not_someone_else(viewer: Viewer, subject: Any) -> bool:
-    """Whether a guardrail's subject is not another agent (a team or the viewer themself)."""
-    return not (isinstance(subject, str) and "@" in subject and subject != viewer.agent)
-
-
 def _safe_next(target: str) -> str:
     """Only a path on this site: an open redirect would lend the login page to phishing."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
@@ -506,7 +484,8 @@ def _safe_next(target: str) -> str:
     return target
 
 
-def filters_of(request: Request) -> Filters:
+def filters_of(request: Request, config: Config) -> Filters:
+    """The filters of the query string; the period defaults to the scorecard's (`[scorecard] period`)."""
     params = request.query_params
 
     def day(name: str) -> date | None:
@@ -518,7 +497,7 @@ def filters_of(request: Request) -> Filters:
         except ValueError as exc:
             raise UserError(f"{name} must be a date such as 2026-03-01, got {text!r}") from exc
 
-    period = params.get("period") or "month"
+    period = params.get("period") or config.scorecard.period
     if period not in PERIODS:
         raise UserError(f"unknown period {period!r}; use one of {', '.join(PERIODS)}")
     values = {dim: tuple(v for v in params.getlist(dim) if v) for dim in FILTER_DIMENSIONS}

@@ -57,7 +57,7 @@ class Filters:
             value = getattr(self, f.name)
             if isinstance(value, tuple):
                 out += [(f.name, v) for v in value]
-            elif value is not None and not (f.name == "period" and value == "month"):
+            elif value is not None:
                 out.append((f.name, str(value)))
         return out
 

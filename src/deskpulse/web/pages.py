@@ -76,17 +76,16 @@ def kpi_query(filters: Filters, metrics: list[str], by: list[str] | None = None,
     )
 
 
-def scorecard_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, at: str | None) -> Page:
+def scorecard_of(dashboard: Dashboard, viewer: Viewer, filters: Filters, at: str | None) -> Any:
+    """The scorecard for the filters, with the guardrails the viewer may see (an agent: not a colleague's)."""
     from deskpulse.metrics.scorecard import build_scorecard
 
     filters = allowed_filters(viewer, filters)
-    config = dashboard.config
-    key = ("scorecard", at, filters)
 
     def compute(store: Store) -> Any:
         return build_scorecard(
             store,
-            config,
+            dashboard.config,
             at=at,
             period=filters.period,
             since=filters.since,
@@ -94,7 +93,15 @@ def scorecard_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, at: s
             filters=filters.kpi_filters(),
         )
 
-    card = dashboard.cached(key, compute)
+    card = dashboard.cached(("scorecard", at, filters), compute)
+    if viewer.sees_everyone:
+        return card
+    shown = [g for g in card.guardrails if not (g.subject and "@" in g.subject and g.subject != viewer.agent)]
+    return replace(card, guardrails=shown)
+
+
+def scorecard_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, at: str | None) -> Page:
+    card = scorecard_of(dashboard, viewer, filters, at)
     page = Page("Scorecard")
     page.warnings += card.warnings
     if card.period is None:
