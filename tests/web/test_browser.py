@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,6 +116,31 @@ def test_an_agent_reaches_their_own_page_and_no_one_elses(browser: object, demo_
     response = page.goto(f"{demo_site.url}/agents/ben@acme.test")
     assert response.status == 403
     assert "Not yours to see" in page.inner_text("main")
+    assert page.goto(f"{demo_site.url}/reports").status == 403  # department reports are for managers
     response = page.goto(f"{demo_site.url}/api/kpis?by=agent&period=all")
     assert response.status == 200
     assert set(re.findall(r'"agent":\s*"([^"]+)"', page.inner_text("body"))) == {AGENT_ADDRESS}
+
+
+def test_a_department_report_on_the_page_and_as_pdf(browser: object, demo_site: Site, tmp_path: Path) -> None:
+    page = sign_in(browser, demo_site, MANAGER, MANAGER_PASSWORD)
+    page.click("nav >> text=Reports")
+    page.select_option("select[name=department]", "product")
+    page.fill("input[name=period]", "2026-03")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"department=product"))
+    text = page.inner_text("main")
+    assert "Product: customer pain report, 2026-03" in text and "Initiatives" in text
+    assert page.query_selector(".deskpulse-report svg")  # the chart, drawn as SVG by the server
+    shot(page, "report-product")
+    # The PDF of the same report, as the page's link downloads it, read back by pdftotext.
+    if shutil.which("pdftotext") is None:
+        skip_or_fail("pdftotext is missing: apt-get install poppler-utils (.ci/run does)")
+    response = page.request.get(demo_site.url + str(page.get_attribute("a >> text=PDF", "href")))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    pdf = tmp_path / "product.pdf"
+    pdf.write_bytes(response.body())
+    words = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    assert "Product: customer pain report, 2026-03" in words
+    assert "Initiatives" in words and "score = basis" in words
+    assert "@" not in words.split("What customers say", 1)[-1]  # quotes come redacted: no address survives

@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "sentiment",
     "categorize",
     "alerts",
+    "report",
 )
 
 

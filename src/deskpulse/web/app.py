@@ -418,6 +418,41 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     ) -> Response:
         return render_page(request, session, pages.ticket_page(dashboard, session.viewer, ticket_id), None)
 
+    @app.get("/reports", include_in_schema=False)
+    def reports(
+        request: Request,
+        session: Annotated[accounts.Session, Depends(page_session)],
+        department: str = "all",
+        period: str | None = None,
+    ) -> Response:
+        from deskpulse.reports.routing import departments_config
+
+        period = period or pages.latest_month(dashboard)
+        page = pages.reports_page(dashboard, session.viewer, department, period)
+        names = departments_config(config).names
+        download = urlencode({"department": department, "period": period or ""})
+        return render_page(
+            request,
+            session,
+            page,
+            None,
+            "report.html",
+            departments=names,
+            department=department,
+            period=period,
+            download=download,
+        )
+
+    @app.get("/reports/download", include_in_schema=False)
+    def report_download(
+        request: Request,
+        session: Annotated[accounts.Session, Depends(page_session)],
+        department: str,
+        period: str,
+        format: str = "pdf",
+    ) -> Response:
+        return report_file(pages.department_report(dashboard, session.viewer, department, period), format)
+
     # --- JSON API ---------------------------------------------------------------------------------------------
 
     @app.get("/api/kpis", tags=["kpis"])
@@ -474,7 +509,45 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         table = pages.flags_page(dashboard, viewer, all).tables[0]
         return [dict(zip(table.columns, (_jsonable(c.value) for c in row), strict=True)) for row in table.rows]
 
+    @app.get("/api/reports/{department}", tags=["reports"])
+    def api_report(
+        department: str,
+        viewer: Annotated[Viewer, Depends(api_viewer)],
+        period: Annotated[
+            str | None, Query(description="2026-03, 2026-W09, 2026-Q1 (default: the latest month).")
+        ] = None,
+        format: Annotated[str, Query(description="json, md, html or pdf.")] = "json",
+    ) -> Any:
+        """A department's report (`all`: the team's monthly report with the scorecard), as `deskpulse report`."""
+        period = period or pages.latest_month(dashboard)
+        if period is None:
+            raise UserError("no tickets in the store yet")
+        report = pages.department_report(dashboard, viewer, department, period)
+        return _jsonable(report.as_json()) if format == "json" else report_file(report, format)
+
     return app
+
+
+def report_file(report: Any, format: str) -> Response:
+    """A report as a download: PDF, Markdown or a standalone HTML document."""
+    from deskpulse.reports.render import render_html, render_markdown, render_pdf
+
+    name = f"deskpulse-{report.scope}-{report.period.label}".replace("/", "-")
+    if format == "pdf":
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    if format == "md":
+        return PlainTextResponse(
+            render_markdown(report),
+            media_type="text/markdown; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.md"'},
+        )
+    if format == "html":
+        return HTMLResponse(render_html(report), headers={"Content-Disposition": f'attachment; filename="{name}.html"'})
+    raise UserError(f"unknown report format {format!r}; use json, md, html or pdf")
 
 
 def _safe_next(target: str) -> str:

@@ -694,3 +694,35 @@ def filter_options(dashboard: Dashboard, viewer: Viewer) -> dict[str, list[str]]
     if not viewer.sees_everyone:
         options["agent"] = [viewer.agent] if viewer.agent else []
     return options
+
+
+def latest_month(dashboard: Dashboard) -> str | None:
+    """The latest month with tickets: what a report shows when no period is named."""
+    result = kpis(dashboard, KpiQuery(metrics=["tickets_created"], period="month"))
+    months = [row["period"] for row in result.rows if row.get("period") and row["tickets_created"]["value"]]
+    return max(months) if months else None
+
+
+def department_report(dashboard: Dashboard, viewer: Viewer, department: str, period: str) -> Any:
+    """A department's report (or ``all``: the team's monthly report), for managers and admins."""
+    from deskpulse.reports.department import build_report
+
+    if not viewer.sees_everyone:
+        raise Forbidden("department reports are for managers and admins")
+    key = ("report", department.strip().lower(), period)
+    return dashboard.cached(key, lambda store: build_report(store, dashboard.config, department, period))
+
+
+def reports_page(dashboard: Dashboard, viewer: Viewer, department: str, period: str | None) -> Page:
+    from deskpulse.reports.render import CSS, report_body_html
+
+    period = period or latest_month(dashboard)
+    page = Page("Department reports")
+    if period is None:
+        page.notes.append("No tickets in the store yet.")
+        return page
+    report = department_report(dashboard, viewer, department, period)
+    page.title = f"Report: {department}, {period}"
+    # The renderer escapes every piece of customer text itself; its style is scoped to the report's own class.
+    page.html_blocks += [f"<style>{CSS}</style>", report_body_html(report)]
+    return page
