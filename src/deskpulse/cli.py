@@ -411,6 +411,7 @@ def demo(
     explore = f"deskpulse --config {demo_files.config} --db {demo_files.db}"
     console.print(f"Explore further: {explore} kpis --metrics all --period month")
     console.print(f"                 {explore} progress | scorecard | tickets --sort first_response_time --desc")
+    console.print(f"In the browser:  {explore} user add you --role manager && {explore} serve")
 
 
 def _print_demo_insight(store: Any, config: Config, first_day: date) -> None:
