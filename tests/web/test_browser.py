@@ -133,6 +133,14 @@ def test_a_department_report_on_the_page_and_as_pdf(browser: object, demo_site: 
     assert "Product: customer pain report, 2026-03" in text and "Initiatives" in text
     assert page.query_selector(".deskpulse-report svg")  # the chart, drawn as SVG by the server
     shot(page, "report-product")
+    # A pain point's ticket count links to exactly that many tickets.
+    link = page.query_selector(".deskpulse-report table.pain-points a")
+    assert link is not None
+    count = int(link.inner_text().replace(",", ""))
+    link.click()
+    page.wait_for_url(re.compile(r"/reports/tickets\?"))
+    assert len(page.query_selector_all('table[data-table="tickets"] tbody tr')) == count
+    page.go_back()
     # The PDF of the same report, as the page's link downloads it, read back by pdftotext.
     if shutil.which("pdftotext") is None:
         skip_or_fail("pdftotext is missing: apt-get install poppler-utils (.ci/run does)")

@@ -9,6 +9,7 @@ characters that would make a quote a link, an image or HTML when the file is ren
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -21,8 +22,19 @@ if TYPE_CHECKING:
     from deskpulse.metrics.scorecard import Scorecard
     from deskpulse.reports.department import DepartmentSection, PainPoint, Report
 
-# A table cell: text, or (value, how it was worked out) for a score shown with its arithmetic.
-Cell = str | tuple[str, str]
+
+@dataclass(frozen=True)
+class Link:
+    """A cell that links to the tickets behind its number (the web app's page of the report)."""
+
+    text: str
+    href: str
+
+
+# A table cell: text, (value, how it was worked out) for a score shown with its arithmetic, or a link.
+Cell = str | tuple[str, str] | Link
+# The address of the tickets behind a pain point: (department, pain point) → URL.
+TicketLinks = Callable[[str, str], str]
 FORMULA = "score = basis × (1 + growth) × (1 + dissatisfaction)"
 FORMULA_TERMS = (
     "basis: tickets × cost per ticket (the tickets themselves without cost data); growth: the rise over the period "
@@ -72,10 +84,11 @@ def render_html(report: Report) -> str:
     return template.render(title=report.title, css=Markup(CSS), body=Markup(report_body_html(report)))
 
 
-def report_body_html(report: Report) -> str:
+def report_body_html(report: Report, ticket_links: TicketLinks | None = None) -> str:
     """The report's content as an HTML fragment (no <html>, <head> or <body>), for the web app's own layout; its
-    style is `CSS`, scoped under `.deskpulse-report`."""
-    return _environment().get_template("body").render(view=_view(report))
+    style is `CSS`, scoped under `.deskpulse-report`. With ``ticket_links`` each pain point's ticket count links to
+    the tickets behind it."""
+    return _environment().get_template("body").render(view=_view(report, ticket_links))
 
 
 def render_pdf(report: Report) -> bytes:
@@ -147,7 +160,9 @@ def _scorecard_warnings(card: Scorecard) -> list[str]:
     return [*card.warnings, *(g.message for g in card.guardrails)]
 
 
-def _pain_point_rows(section: DepartmentSection, report: Report) -> tuple[list[str], list[list[Cell]]]:
+def _pain_point_rows(
+    section: DepartmentSection, report: Report, links: TicketLinks | None = None
+) -> tuple[list[str], list[list[Cell]]]:
     header = [
         "pain point", "from", "tickets", report.period.previous.label, "change", "spike", f"cost ({report.currency})",
         "negative", "mean sentiment (n)",
@@ -158,7 +173,9 @@ def _pain_point_rows(section: DepartmentSection, report: Report) -> tuple[list[s
             [
                 point.name,
                 point.kind,
-                f"{point.tickets:,}",
+                Link(f"{point.tickets:,}", links(section.department.name, point.name))
+                if links
+                else f"{point.tickets:,}",
                 f"{point.previous_tickets:,}",
                 _change(point.tickets, point.previous_tickets),
                 "; ".join(s.describe() for s in point.spikes) or "–",
@@ -262,6 +279,8 @@ def _md_line(text: str) -> str:
 
 def _md_table(header: list[str], rows: list[list[Cell]]) -> list[str]:
     def text(cell: Cell) -> str:
+        if isinstance(cell, Link):
+            return cell.text
         return cell if isinstance(cell, str) else f"{cell[1]} = {cell[0]}"
 
     lines = ["| " + " | ".join(_md(h) for h in header) + " |", "|" + " --- |" * len(header)]
@@ -278,7 +297,7 @@ class _Table:
     rows: list[list[Cell]]
 
 
-def _view(report: Report) -> dict[str, Any]:
+def _view(report: Report, links: TicketLinks | None = None) -> dict[str, Any]:
     """Everything the HTML template shows, as strings (formatted here, escaped by the template)."""
     from markupsafe import Markup
 
@@ -291,7 +310,7 @@ def _view(report: Report) -> dict[str, Any]:
                 "summary": _section_summary(section, report),
                 "rules": section.department.describe(),
                 "chart": Markup(_pain_point_chart(section, report)) if section.pain_points else None,
-                "pain_points": _Table(*_pain_point_rows(section, report)),
+                "pain_points": _Table(*_pain_point_rows(section, report, links)),
                 "other_pain_points": section.other_pain_points,
                 "initiatives": _Table(*_initiative_rows(section.initiatives, report)),
                 "quotes": [
@@ -404,7 +423,8 @@ _BODY = """<div class="deskpulse-report">
 </tr></thead>
 <tbody>
 {% for row in t.rows %}<tr>{% for cell in row %}
-<td{% if loop.index0 in numbers %} class="number"{% endif %}>{% if cell is string %}{{ cell }}{% else %}
+<td{% if loop.index0 in numbers %} class="number"{% endif %}>{% if cell is string %}{{ cell }}{% elif cell is not sequence %}
+<a href="{{ cell.href }}">{{ cell.text }}</a>{% else %}
 <strong>{{ cell[0] }}</strong><br><span class="detail">= {{ cell[1] }}</span>{% endif %}</td>{% endfor %}
 </tr>
 {% endfor %}</tbody>

@@ -443,6 +443,17 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
             download=download,
         )
 
+    @app.get("/reports/tickets", include_in_schema=False)
+    def report_tickets(
+        request: Request,
+        session: Annotated[accounts.Session, Depends(page_session)],
+        department: str,
+        period: str,
+        pain_point: str,
+    ) -> Response:
+        page = pages.pain_point_page(dashboard, session.viewer, department, period, pain_point)
+        return render_page(request, session, page, None)
+
     @app.get("/reports/download", include_in_schema=False)
     def report_download(
         request: Request,

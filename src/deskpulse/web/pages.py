@@ -723,6 +723,47 @@ def reports_page(dashboard: Dashboard, viewer: Viewer, department: str, period: 
         return page
     report = department_report(dashboard, viewer, department, period)
     page.title = f"Report: {department}, {period}"
+
+    def tickets(name: str, pain_point: str) -> str:
+        return _link("/reports/tickets", [("department", name), ("period", period), ("pain_point", pain_point)])
+
     # The renderer escapes every piece of customer text itself; its style is scoped to the report's own class.
-    page.html_blocks += [f"<style>{CSS}</style>", report_body_html(report)]
+    page.html_blocks += [f"<style>{CSS}</style>", report_body_html(report, tickets)]
+    return page
+
+
+def pain_point_page(dashboard: Dashboard, viewer: Viewer, department: str, period: str, pain_point: str) -> Page:
+    """The tickets behind one pain point of a department's report."""
+    from deskpulse.reports.department import pain_point_tickets
+
+    if not viewer.sees_everyone:
+        raise Forbidden("department reports are for managers and admins")
+
+    def compute(store: Store) -> list[tuple[Any, ...]]:
+        ids = pain_point_tickets(store, dashboard.config, department, period, pain_point)
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return store.execute(
+            f"SELECT ticket_id, created_at, subject, requester, category, status FROM tickets "
+            f"WHERE ticket_id IN ({marks}) ORDER BY created_at",
+            list(ids),
+        )
+
+    rows = dashboard.cached(("pain-point", department, period, pain_point), compute)
+    page = Page(f"{pain_point}: {department}, {period}")
+    page.notes.append(f"{len(rows):,} tickets make this pain point's count in the report.")
+    table = TableData("tickets", "Tickets", ["ticket_id", "created_at", "subject", "requester", "category", "status"])
+    for ticket_id, created, subject, requester, category, status in rows:
+        table.rows.append(
+            [
+                Cell(ticket_id, ticket_id, f"/tickets/{ticket_id}"),
+                Cell(created, show(None, created)),
+                Cell(subject, subject or ""),
+                Cell(requester, requester or ""),
+                Cell(category, category or ""),
+                Cell(status, status or ""),
+            ]
+        )
+    page.tables.append(table)
     return page
