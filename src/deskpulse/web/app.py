@@ -120,8 +120,18 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         else None
     )
 
+    def prewarm() -> None:
+        """Compute the default scorecard page once at start-up, so that its first visitor finds it warm."""
+        try:
+            viewer = Viewer("(start-up)", "manager", None)
+            pages.scorecard_page(dashboard, viewer, Filters(period=config.scorecard.period), None)
+            pages.filter_options(dashboard, viewer)
+        except Exception as exc:  # a page asked for later reports the same problem to its visitor
+            logger.warning("could not compute the scorecard at start-up: %s", exc)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=prewarm, name="deskpulse-prewarm", daemon=True).start()
         if loop is not None:
             loop.thread.start()
         yield
