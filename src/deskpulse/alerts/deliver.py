@@ -4,6 +4,7 @@ Customer text (subjects, category names, reasons quoting a message) is hostile i
 ``&``, ``<`` and ``>`` are escaped as Slack asks, so no text can become a link or a mention (``<!channel>``); in
 the digest's HTML every string is HTML-escaped. The digest's subject holds counts only, no customer text.
 A delivery that fails raises `DeliveryError` with what went wrong; the caller records it and tries again later.
+`send_mail` is the one SMTP sender: the digest and the survey invitations (`deskpulse.surveys`) both go through it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from deskpulse.alerts.detect import Alert
 from deskpulse.alerts.settings import ALERT_KINDS, LOOPBACK_HOSTS, EmailConfig, WebhookConfig
 
 TIMEOUT_SECONDS = 20.0
-# Slack takes at most 50 blocks in a message: a header, a heading per kind (5) and this many alerts fit.
+# Slack takes at most 50 blocks in a message: a header, a heading per kind (6) and this many alerts fit.
 ALERTS_PER_MESSAGE = 40
 SECTION_CHARACTERS = 2900  # Slack cuts a section's text at 3,000 characters
 KIND_TITLES = {
@@ -35,11 +36,20 @@ KIND_TITLES = {
     "sla_breach": "SLA breaches",
     "utilization": "Utilization out of band",
     "speed_trap": "Speed trap",
+    "low_survey_score": "Low survey scores",
 }
 
 
 class DeliveryError(Exception):
     """A channel did not take the alerts; the message says why."""
+
+
+class RecipientRefused(DeliveryError):
+    """The SMTP server refused the recipients for good (5xx): the mail bounced at once."""
+
+    def __init__(self, message: str, replies: dict[str, str]) -> None:
+        super().__init__(message)
+        self.replies = replies  # each refused address with the server's reply
 
 
 def by_kind(alerts: list[Alert]) -> list[tuple[str, list[Alert]]]:
@@ -152,7 +162,22 @@ def digest_message(alerts: list[Alert], email: EmailConfig, now: datetime, timez
 
 
 def send_digest(message: EmailMessage, email: EmailConfig, environ: Mapping[str, str]) -> None:
-    """Send through ``email.host``: STARTTLS with the certificate verified, AUTH when a user is configured."""
+    """Send the digest through ``email.host`` (see `send_mail`)."""
+    send_mail(message, email, environ)
+
+
+def send_mail(
+    message: EmailMessage,
+    email: EmailConfig,
+    environ: Mapping[str, str],
+    *,
+    setting: str = "alerts.email",
+    envelope_sender: str | None = None,
+) -> None:
+    """Send ``message`` to its To: addresses through ``email.host``: STARTTLS with the certificate verified, AUTH
+    when a user is configured. ``setting`` names the config table in errors; ``envelope_sender`` (MAIL FROM, where
+    bounces go) defaults to the From: address. A server that refuses every recipient for good (5xx) raises
+    `RecipientRefused`: that address bounced, and trying again would not help."""
     password = None
     if email.password_env is not None:
         password = environ.get(email.password_env)
@@ -163,7 +188,7 @@ def send_digest(message: EmailMessage, email: EmailConfig, environ: Mapping[str,
         try:
             context.load_verify_locations(cafile=str(email.ca_file))
         except (OSError, ssl.SSLError) as exc:
-            raise DeliveryError(f"alerts.email.ca_file: {email.ca_file} is not a PEM certificate file: {exc}") from exc
+            raise DeliveryError(f"{setting}.ca_file: {email.ca_file} is not a PEM certificate file: {exc}") from exc
     server = f"{email.host}:{email.port}"
     try:
         with smtplib.SMTP(email.host, email.port, timeout=TIMEOUT_SECONDS) as smtp:
@@ -174,16 +199,25 @@ def send_digest(message: EmailMessage, email: EmailConfig, environ: Mapping[str,
             smtp.ehlo()
             if email.user is not None and password is not None:
                 smtp.login(email.user, password)
-            smtp.send_message(message)
+            smtp.send_message(message, from_addr=envelope_sender)
     except ssl.SSLCertVerificationError as exc:
         raise DeliveryError(
             f"{server}: its certificate is not trusted ({exc.verify_message}); for a server with its own CA or a "
-            "self-signed certificate, name that certificate in alerts.email.ca_file"
+            f"self-signed certificate, name that certificate in {setting}.ca_file"
         ) from exc
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(f"{server} refused the login of {email.user}: {_smtp_reply(exc)}") from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        replies = {
+            address: f"{code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
+            for address, (code, reply) in exc.recipients.items()
+        }
+        text = "; ".join(f"{address}: {reply}" for address, reply in replies.items())
+        if all(code >= 500 for code, _ in exc.recipients.values()):
+            raise RecipientRefused(f"{server} refused {text}", replies) from exc
+        raise DeliveryError(f"{server} turned away {text} for now") from exc
     except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"{server} refused the digest: {_smtp_reply(exc)}") from exc
+        raise DeliveryError(f"{server} refused the mail: {_smtp_reply(exc)}") from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise DeliveryError(f"cannot send through {server}: {exc}") from exc
 

@@ -3,9 +3,9 @@
 Each detector reports what happened in the lookback window before ``now`` (`AlertsConfig.lookback_hours`):
 spikes ending in it (`deskpulse.insight.trends`), tickets flagged for negative sentiment by a message received
 in it (`ticket_flags`), SLA targets whose due time passed in it unmet (the `sla_targets` facts of
-`sla_compliance`). The guardrails (utilization out of its band, the speed trap) judge a whole period, so they
-are read for the last period of `[scorecard] period` that ended before ``now``, exactly as `deskpulse
-scorecard --at` shows them for it.
+`sla_compliance`), survey answers given in it with a low CSAT or CES (`surveys`). The guardrails (utilization
+out of its band, the speed trap) judge a whole period, so they are read for the last period of `[scorecard]
+period` that ended before ``now``, exactly as `deskpulse scorecard --at` shows them for it.
 
 Every alert has a stable key (its kind, its subject and which occurrence it is): found again at the next run,
 it is the same alert, which `deskpulse.alerts.log` sends only once.
@@ -18,13 +18,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deskpulse.alerts.settings import NEGATIVE_SENTIMENT, SLA_BREACH, SPEED_TRAP, SPIKE, UTILIZATION, AlertsConfig
+from deskpulse.alerts.settings import (
+    LOW_SURVEY_SCORE,
+    NEGATIVE_SENTIMENT,
+    SLA_BREACH,
+    SPEED_TRAP,
+    SPIKE,
+    UTILIZATION,
+    AlertsConfig,
+)
 from deskpulse.calendar import calendar_days
 from deskpulse.config import Config
 from deskpulse.render import human_duration
 from deskpulse.store import Store
 
 TICKETS_LISTED = 10  # ticket ids an alert's text names; the alert keeps them all
+COMMENT_CHARACTERS = 300  # of a survey comment quoted in a low-score alert
 TEAM = "team"  # the subject of a speed trap: the whole team's numbers
 _TARGET_LABELS = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolution"}
 
@@ -76,6 +85,8 @@ def detect_alerts(store: Store, config: Config, settings: AlertsConfig, now: dat
         found += sla_breach_alerts(store, config, settings.sla_targets, since, now)
     if UTILIZATION in settings.kinds or SPEED_TRAP in settings.kinds:
         found += [a for a in guardrail_alerts(store, config, now) if a.kind in settings.kinds]
+    if LOW_SURVEY_SCORE in settings.kinds:
+        found += low_survey_score_alerts(store, config, since, now)
     return found
 
 
@@ -181,6 +192,44 @@ def sla_breach_alerts(
             f"{row['hours']} hours), {outcome}"
         )
         alerts.append(Alert(SLA_BREACH, subject, f"{SLA_BREACH}:{subject}", text, (row["ticket_id"],)))
+    return alerts
+
+
+def low_survey_score_alerts(store: Store, config: Config, since: datetime, now: datetime) -> list[Alert]:
+    """One alert per survey answer given after ``since`` up to ``now`` whose CSAT or CES score is at or below
+    `[surveys] low_csat_at_most` / `low_ces_at_most` (a good/bad CSAT's "bad" is 1), whatever the survey's source:
+    ours, a help desk's import or a CSV. The subject is the ticket, so a customer who answers low twice within the
+    cooldown raises one alert; the key is the answer's row."""
+    from deskpulse.surveys.settings import surveys_config
+
+    settings = surveys_config(config)
+    limits = [(kind, limit) for kind, limit in (("csat", settings.low_csat_at_most), ("ces", settings.low_ces_at_most))]
+    limits = [(kind, limit) for kind, limit in limits if limit > 0]
+    if not limits:
+        return []
+    low = " OR ".join("(s.kind = ? AND s.score <= ?)" for _ in limits)
+    rows = store.execute(
+        "SELECT s.survey_id, coalesce(s.ticket_id, named.ticket_id) AS ticket_id, s.kind, s.score, s.scale, "
+        "s.comment, coalesce(s.agent, t.assignee), t.subject FROM surveys s "
+        "LEFT JOIN (SELECT m.message_id, any_value(mt.ticket_id) AS ticket_id FROM messages m "
+        "JOIN message_threads mt ON mt.message_key = m.message_key GROUP BY m.message_id) named "
+        "ON s.ticket_id IS NULL AND named.message_id = s.message_id "
+        "LEFT JOIN tickets t ON t.ticket_id = coalesce(s.ticket_id, named.ticket_id) "
+        f"WHERE s.answered_at > ? AND s.answered_at <= ? AND s.score IS NOT NULL AND ({low}) "
+        "ORDER BY s.answered_at, s.survey_id",
+        [since, now, *(value for limit in limits for value in limit)],
+    )
+    alerts = []
+    for survey_id, ticket_id, kind, score, scale, comment, agent, subject in rows:
+        ticket = ticket_id or "(a ticket not in the store)"
+        if scale in ("good-bad", "good-okay-bad"):  # stored as 5, 3 and 1 (docs/data-model.md)
+            shown = {5: "good", 3: "okay"}.get(score, "bad")
+        else:
+            shown = f"{score}/{(scale or '?').rpartition('-')[2]}"
+        said = " ".join((comment or "").split())
+        quote = f": “{said[:COMMENT_CHARACTERS]}{'…' if len(said) > COMMENT_CHARACTERS else ''}”" if said else ""
+        text = f"Low {kind.upper()} {shown} on {ticket} “{subject or ''}” (agent {agent or 'unknown'}){quote}"
+        alerts.append(Alert(LOW_SURVEY_SCORE, ticket, f"{LOW_SURVEY_SCORE}:{survey_id}", text, (ticket,)))
     return alerts
 
 

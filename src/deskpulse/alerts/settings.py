@@ -20,14 +20,15 @@ from deskpulse.inputs.sla import TARGET_KINDS
 if TYPE_CHECKING:
     from deskpulse.config import Config
 
-SPIKE, NEGATIVE_SENTIMENT, SLA_BREACH, UTILIZATION, SPEED_TRAP = (
+SPIKE, NEGATIVE_SENTIMENT, SLA_BREACH, UTILIZATION, SPEED_TRAP, LOW_SURVEY_SCORE = (
     "spike",
     "negative_sentiment",
     "sla_breach",
     "utilization",
     "speed_trap",
+    "low_survey_score",
 )
-ALERT_KINDS = (SPIKE, NEGATIVE_SENTIMENT, SLA_BREACH, UTILIZATION, SPEED_TRAP)
+ALERT_KINDS = (SPIKE, NEGATIVE_SENTIMENT, SLA_BREACH, UTILIZATION, SPEED_TRAP, LOW_SURVEY_SCORE)
 EMAIL_CHANNEL = "email"
 # Next-reply targets are left out by default: one per wait cycle, they would drown the first-reply and resolution
 # breaches a manager acts on.

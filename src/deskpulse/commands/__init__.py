@@ -26,6 +26,7 @@ MODULES: tuple[str, ...] = (
     "categorize",
     "alerts",
     "report",
+    "surveys",
 )
 
 
