@@ -74,51 +74,75 @@ class State:
             return work(self.connection)
 
 
-# The alert loop's first run waits this long after start-up, so the server answers its first pages first.
-ALERT_START_DELAY_SECONDS = 2.0
+# A loop's first run waits this long after start-up, so the server answers its first pages first.
+LOOP_START_DELAY_SECONDS = 2.0
 
 
-class AlertLoop:
-    """`deskpulse alerts run` inside the server: once shortly after start-up, then every
-    `[web] alerts_every_minutes`, on a thread of its own with its own store and state connections."""
+class Loop:
+    """A job of the server's own, on a thread with its own state connection: once shortly after start-up, then
+    every ``minutes``. ``work(state)`` opens the store itself (through the dashboard, which serialises it with
+    the pages). A failed run is logged and the loop goes on: the next may find the store readable."""
 
-    def __init__(self, dashboard: Dashboard, config: Config, state_file: Path) -> None:
-        self.dashboard, self.config, self.state_file = dashboard, config, state_file
+    def __init__(self, name: str, minutes: int, state_file: Path, work: Callable[[sqlite3.Connection], None]) -> None:
+        self.name, self.minutes, self.state_file, self.work = name, minutes, state_file, work
         self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="deskpulse-alerts", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=f"deskpulse-{name}", daemon=True)
         self.runs = 0
         self.last_error: str | None = None
 
     def _run(self) -> None:
-        from deskpulse.alerts.run import run_alerts
-
         state = connect_state(self.state_file)
         try:
-            delay = ALERT_START_DELAY_SECONDS
+            delay = LOOP_START_DELAY_SECONDS
             while not self.stop.wait(delay):
                 try:
-                    with self.dashboard.reading() as store:
-                        outcome = run_alerts(store, self.config, state)
-                    self.last_error = "; ".join(str(d.error) for d in outcome.failed) or None
-                except Exception as exc:  # the loop outlives a bad run: the next may find the store readable
+                    self.work(state)
+                    self.last_error = None
+                except Exception as exc:
                     self.last_error = f"{type(exc).__name__}: {exc}"
-                    logger.warning("alert run failed: %s", self.last_error)
+                    logger.warning("%s failed: %s", self.name, self.last_error)
                 self.runs += 1
-                delay = self.config.web.alerts_every_minutes * 60.0
+                delay = self.minutes * 60.0
         finally:
             state.close()
 
 
-def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
+def server_loops(dashboard: Dashboard, config: Config, state_file: Path) -> list[Loop]:
+    """The alert loop (`deskpulse alerts run`) when alerts have a channel, and the survey loop (`deskpulse surveys
+    send`) when surveys are mailed; each only with a non-zero interval."""
     from deskpulse.alerts.settings import alerts_config
+    from deskpulse.surveys.settings import surveys_config
+
+    def alerts(state: sqlite3.Connection) -> None:
+        from deskpulse.alerts.run import run_alerts
+
+        with dashboard.reading() as store:
+            outcome = run_alerts(store, config, state)
+        if outcome.failed:
+            raise RuntimeError("; ".join(str(d.error) for d in outcome.failed))
+
+    def surveys(state: sqlite3.Connection) -> None:
+        from deskpulse.surveys.send import send_due_surveys
+
+        with dashboard.writing() as store:
+            send_due_surveys(store, config, state)
+
+    loops = []
+    if config.web.alerts_every_minutes > 0 and alerts_config(config).channels:
+        loops.append(Loop("alert run", config.web.alerts_every_minutes, state_file, alerts))
+    survey_settings = surveys_config(config)
+    if survey_settings.send_every_minutes > 0 and survey_settings.sends_mail:
+        loops.append(Loop("survey send", survey_settings.send_every_minutes, state_file, surveys))
+    return loops
+
+
+def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
+    from deskpulse.web.surveys import survey_router
 
     dashboard = Dashboard(db, config)
-    # The loop runs when there is somewhere to send alerts and the interval is not 0.
-    loop = (
-        AlertLoop(dashboard, config, state_file)
-        if config.web.alerts_every_minutes > 0 and alerts_config(config).channels
-        else None
-    )
+    loops = server_loops(dashboard, config, state_file)
+
+    warm = threading.Event()
 
     def prewarm() -> None:
         """Compute the default scorecard page once at start-up, so that its first visitor finds it warm."""
@@ -128,14 +152,16 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
             pages.filter_options(dashboard, viewer)
         except Exception as exc:  # a page asked for later reports the same problem to its visitor
             logger.warning("could not compute the scorecard at start-up: %s", exc)
+        finally:
+            warm.set()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=prewarm, name="deskpulse-prewarm", daemon=True).start()
-        if loop is not None:
+        for loop in loops:
             loop.thread.start()
         yield
-        if loop is not None:
+        for loop in loops:
             loop.stop.set()
 
     app = FastAPI(
@@ -150,7 +176,10 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     state = State(state_file)
     templates = Environment(loader=PackageLoader("deskpulse.web"), autoescape=select_autoescape(default=True))
     templates.globals.update(nav=NAV, periods=PERIODS, dimensions=FILTER_DIMENSIONS, metrics=METRICS)
-    app.state.dashboard, app.state.state, app.state.config, app.state.alerts = dashboard, state, config, loop
+    app.state.dashboard, app.state.state, app.state.config, app.state.loops = dashboard, state, config, loops
+    app.state.warm = warm  # set once the start-up computation is done
+    # The survey pages: no sign-in, the signed link is the credential (docs/surveys.md).
+    app.include_router(survey_router(dashboard, config, state_file))
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Any]) -> Response:
