@@ -120,3 +120,37 @@ def test_the_same_answer_twice_in_a_file_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "S1,T-1,,csat,,,,2026-03-02 11:00,4,\nS1,T-1,,csat,,,,2026-03-02 11:00,2,\n")
     with pytest.raises(InputFileError, match=r":3: field 'survey_id': the same answer as line 2"):
         read_surveys(path, "UTC")
+
+
+def test_an_answer_after_the_last_message_falls_in_its_own_month(tmp_path: Path) -> None:
+    # One ticket in March; its customer answers the survey on 4 May, after the store's last message. The answer
+    # counts in May (csat: 1 of 1 satisfied), not in a period the calendar does not know.
+    from tests.mailbuilder import Mail, write_mbox
+
+    from deskpulse.config import parse_config
+    from deskpulse.ingest import ingest_paths
+    from deskpulse.metrics.engine import KpiQuery, compute_kpis
+
+    config = parse_config({"helpdesk": {"support_addresses": ["help@acme.test"], "agent_domains": ["acme.test"]}})
+    mbox = write_mbox(
+        tmp_path / "mail.mbox",
+        [
+            Mail("Carl <carl@customer.example>", "help@acme.test", "Invoice", "2026-03-02 09:00", message_id="q@c"),
+            Mail(
+                "Ana <ana@acme.test>",
+                "carl@customer.example",
+                "Re: Invoice",
+                "2026-03-02 10:00",
+                message_id="a@acme.test",
+                in_reply_to="q@c",
+            ),
+        ],
+    )
+    with Store.open(None) as store:
+        ingest_paths(store, config, [mbox])
+        (ticket,) = [row[0] for row in store.execute("SELECT ticket_id FROM tickets")]
+        load_surveys(store, write(tmp_path, f"S1,{ticket},,csat,ana@acme.test,,,2026-05-04 08:00,5,\n"), "UTC")
+        rows = compute_kpis(store, config, KpiQuery(metrics=["csat"], period="month")).rows
+    by_month = {row["period"]: row["csat"] for row in rows}
+    assert by_month["2026-05"]["n"] == 1 and by_month["2026-05"]["value"] == 1.0
+    assert None not in by_month

@@ -77,7 +77,10 @@ def _calendar(
         horizon = first_message = None
     else:
         horizon, first_message = last, first
-    first_day, last_day = calendar_range(first, last)
+    # Survey answers may come after the last message (a customer answers days after the ticket resolved): the
+    # calendar covers their days too, so that they fall in a period, while the horizon stays the last message.
+    answered = _latest_survey(store)
+    first_day, last_day = calendar_range(first, max(last, answered) if answered is not None else last)
     opening = business_intervals(config.business_hours, first_day, last_day)
     # Real (temporary) tables on the engine rather than Ibis memtables: a cached fact table must still find
     # them in later queries, which memtables do not guarantee on every backend (Spark).
@@ -88,6 +91,14 @@ def _calendar(
     return Calendar(
         intervals, days, horizon, config.resolution, config, fingerprint, derived, first_message=first_message
     )
+
+
+def _latest_survey(store: Store) -> datetime | None:
+    """The latest survey answer or invitation the store holds (None without any)."""
+    surveys = store.table("surveys")
+    latest = surveys.aggregate(last=ibis.greatest(surveys.answered_at.max(), surveys.sent_at.max()))
+    value = latest.to_pyarrow().to_pylist()[0]["last"]
+    return value if isinstance(value, datetime) else None
 
 
 def store_span(store: Store) -> tuple[datetime | None, datetime | None]:
