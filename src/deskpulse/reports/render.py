@@ -423,8 +423,8 @@ _BODY = """<div class="deskpulse-report">
 </tr></thead>
 <tbody>
 {% for row in t.rows %}<tr>{% for cell in row %}
-<td{% if loop.index0 in numbers %} class="number"{% endif %}>{% if cell is string %}{{ cell }}{% elif cell is not sequence %}
-<a href="{{ cell.href }}">{{ cell.text }}</a>{% else %}
+<td{% if loop.index0 in numbers %} class="number"{% endif %}>{% if cell is string %}{{ cell }}
+{% elif cell is not sequence %}<a href="{{ cell.href }}">{{ cell.text }}</a>{% else %}
 <strong>{{ cell[0] }}</strong><br><span class="detail">= {{ cell[1] }}</span>{% endif %}</td>{% endfor %}
 </tr>
 {% endfor %}</tbody>
