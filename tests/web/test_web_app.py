@@ -10,6 +10,8 @@ import csv
 import io
 import json
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -236,3 +238,23 @@ def test_the_review_queue_lists_running_sla_targets_at_risk(manager: httpx.Clien
         assert float(row["elapsed"]) / float(row["target_time"]) == pytest.approx(float(row["share_of_target"]))
     sentiment = list(csv.DictReader(io.StringIO(manager.get("/flags?export=flags").text)))
     assert sentiment and all(row["state"] == "open" for row in sentiment)
+
+
+def test_the_review_queue_takes_the_page_filters(manager: httpx.Client) -> None:
+    everyone = manager.get("/api/flags").json()
+    categories = {
+        flag["ticket_id"]: manager.get(f"/api/tickets/{flag['ticket_id']}").json()["ticket"]["category"] or ""
+        for flag in everyone
+    }
+    billing = [flag for flag in everyone if categories[flag["ticket_id"]].split(" > ")[0] == "Billing"]
+    assert 0 < len(billing) < len(everyone)
+    assert manager.get("/api/flags", params={"category": "Billing"}).json() == billing
+    # Days are local days of the demo's reporting timezone (Europe/Berlin); raised_at is stored in UTC.
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def local_day(flag: dict[str, str]) -> str:
+        return datetime.fromisoformat(flag["raised_at"]).replace(tzinfo=UTC).astimezone(berlin).date().isoformat()
+
+    late = manager.get("/api/flags", params={"since": "2026-03-01"}).json()
+    assert late == [flag for flag in everyone if local_day(flag) >= "2026-03-01"]
+    assert manager.get("/api/flags", params={"until": "2000-01-01"}).json() == []

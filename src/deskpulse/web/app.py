@@ -428,7 +428,8 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
     def flags(
         request: Request, session: Annotated[accounts.Session, Depends(page_session)], all: bool = False
     ) -> Response:
-        return render_page(request, session, pages.flags_page(dashboard, session.viewer, all), None)
+        filters = filters_of(request, config)
+        return render_page(request, session, pages.flags_page(dashboard, session.viewer, filters, all), filters)
 
     @app.get("/bottlenecks", include_in_schema=False)
     def bottlenecks(request: Request, session: Annotated[accounts.Session, Depends(page_session)]) -> Response:
@@ -554,9 +555,9 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         }
 
     @app.get("/api/flags", tags=["tickets"])
-    def api_flags(viewer: Annotated[Viewer, Depends(api_viewer)], all: bool = False) -> Any:
+    def api_flags(request: Request, viewer: Annotated[Viewer, Depends(api_viewer)], all: bool = False) -> Any:
         """The review queue: flagged tickets, angriest first."""
-        table = pages.flags_page(dashboard, viewer, all).tables[0]
+        table = pages.flags_page(dashboard, viewer, filters_of(request, config), all).tables[0]
         return [dict(zip(table.columns, (_jsonable(c.value) for c in row), strict=True)) for row in table.rows]
 
     @app.get("/api/reports/{department}", tags=["reports"])

@@ -7,15 +7,17 @@ the numbers are chosen, and not only in the templates.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from statistics import median
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import ibis
 
 from deskpulse import charts, render
 from deskpulse.errors import UserError
+from deskpulse.insight.taxonomy import SEPARATOR
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.engine import KpiQuery, compute_kpis
 from deskpulse.store import Store
@@ -372,23 +374,57 @@ def categories_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, leve
     return page
 
 
-def flags_page(dashboard: Dashboard, viewer: Viewer, include_reviewed: bool) -> Page:
+def flags_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, include_reviewed: bool) -> Page:
+    """The review queue, narrowed by the page filters: the flagged ticket's category, mailbox, priority and
+    assignee (agent, or the assignee's team), and the local day the flag was raised."""
     from deskpulse.insight.flags import list_flags
 
-    flags = dashboard.cached(
-        ("flags", include_reviewed), lambda store: list_flags(store, include_reviewed=include_reviewed)
-    )
+    filters = allowed_filters(viewer, filters)
+
+    def compute(store: Store) -> tuple[list[dict[str, Any]], dict[str, tuple[Any, ...]], dict[str, str]]:
+        from deskpulse.inputs.agents import agent_teams
+
+        flags = list_flags(store, include_reviewed=include_reviewed)
+        rows = store.execute(
+            "SELECT ticket_id, category, mailbox, priority, assignee FROM tickets WHERE ticket_id IN "
+            "(SELECT ticket_id FROM ticket_flags)"
+        )
+        teams = agent_teams(store, dashboard.config).to_pyarrow().to_pylist()
+        return flags, {row[0]: row[1:] for row in rows}, {t["agent"]: t["team"] for t in teams}
+
+    flags, tickets, teams = dashboard.cached(("flags", include_reviewed), compute)
+    zone = ZoneInfo(dashboard.config.helpdesk.timezone)
+
+    def kept(flag: dict[str, Any]) -> bool:
+        category, mailbox, priority, assignee = tickets.get(flag["ticket_id"], (None, None, None, None))
+        top = category.split(SEPARATOR)[0].strip() if category else None
+        raised = flag.get("raised_at")
+        day = raised.replace(tzinfo=UTC).astimezone(zone).date() if raised is not None else None
+        checks = [
+            (filters.category, top),
+            (filters.mailbox, mailbox),
+            (filters.priority, priority),
+            (filters.agent, assignee),
+            (filters.team, teams.get(assignee) if assignee else None),
+        ]
+        if any(wanted and value not in wanted for wanted, value in checks):
+            return False
+        if filters.since and (day is None or day < filters.since):
+            return False
+        return not (filters.until and (day is None or day > filters.until))
+
+    shown = [flag for flag in flags if kept(flag)]
     page = Page("Review queue")
     page.notes.append(
-        "Tickets flagged for a manager (very negative, getting worse, chargeback, legal or leaving "
-        "threats), angriest first. SLA breaches are on the SLA page."
+        "Tickets flagged for a manager (very negative, getting worse, chargeback, legal or leaving threats), "
+        "angriest first; then the SLA targets still running that are breached or at risk."
     )
     table = TableData(
         "flags",
-        f"{len(flags)} flags",
-        ["ticket_id", "kind", "score", "subject", "requester", "reasons", "state", "raised_at"],
+        f"{len(shown)} flags",
+        ["ticket_id", "kind", "score", "subject", "requester", "reason", "state", "raised_at"],
     )
-    for flag in flags:
+    for flag in shown:
         table.rows.append(
             [
                 Cell(flag["ticket_id"], flag["ticket_id"], f"/tickets/{flag['ticket_id']}"),
@@ -396,7 +432,7 @@ def flags_page(dashboard: Dashboard, viewer: Viewer, include_reviewed: bool) -> 
                 Cell(flag.get("score"), show(None, flag.get("score"))),
                 Cell(flag.get("subject"), str(flag.get("subject") or "")),
                 Cell(flag.get("requester"), str(flag.get("requester") or "")),
-                Cell(flag.get("reasons"), str(flag.get("reasons") or "")),
+                Cell(flag.get("reason"), str(flag.get("reason") or "")),
                 Cell(flag.get("state"), str(flag.get("state") or "")),
                 Cell(flag.get("raised_at"), show(None, flag.get("raised_at"))),
             ]
