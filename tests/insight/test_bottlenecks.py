@@ -242,3 +242,18 @@ def test_the_command_prints_json(db: Path, tmp_path: Path) -> None:
     login = next(c for c in payload["categories"] if c["category"] == "Login")
     assert login["tickets"] == 2 and login["reopen_loops"] == 1
     assert login["customer_wait"]["ratio_to_median"] == pytest.approx(13_200 / 3600)
+
+
+def test_the_web_filters_narrow_the_tickets(db: Path) -> None:
+    # Assignee = the agent of the latest reply: Ana has B1, B3, L2 and S1; Ben has B2, L1 and S2.
+    with Store.open(db, read_only=True) as store:
+        ana = find_bottlenecks(
+            store, CONFIG, BottleneckOptions(min_tickets=1, ticket_filters=(("agent", ("ana@acme.test",)),))
+        )
+        billing = find_bottlenecks(
+            store, CONFIG, BottleneckOptions(min_tickets=1, ticket_filters=(("category", ("Billing",)),))
+        )
+    assert {c.category: c.tickets for c in ana.categories} == {"Billing": 2, "Login": 1, "Shipping": 1}
+    ana_billing = next(c for c in ana.categories if c.category == "Billing")
+    assert ana_billing.figures["handle_time"].value == pytest.approx((HOUR + 45 * 60) / 2)  # median(1 h, 45 min)
+    assert [(c.category, c.tickets) for c in billing.categories] == [("Billing", 3)]

@@ -86,6 +86,10 @@ class BottleneckOptions:
     min_tickets: int = 5  # a category needs this many tickets with a value to be compared for a measure
     examples: int = 10  # ticket ids per category and measure, worst first
     limit: int = 10  # tickets in each overall top list
+    # Only tickets whose attribute holds one of the values, as the web app's filters say, e.g.
+    # (("mailbox", ("help@acme.test",)), ("team", ("Tier 1",))): category (the top level), mailbox, priority,
+    # agent (the ticket's assignee) and team (the assignee's).
+    ticket_filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,9 @@ def per_ticket_measures(store: Store, config: Config, options: BottleneckOptions
         reassignments=joined.reassignments.cast("float64"),
         reopens=joined.reopens.fill_null(0).cast("float64"),
     )
+    if options.ticket_filters:
+        chosen = _filtered_tickets(store, config, options.ticket_filters)
+        per_ticket = per_ticket.filter(per_ticket.ticket_id.isin(chosen.ticket_id))
     zone = ZoneInfo(config.helpdesk.timezone)
     if options.since is not None:
         per_ticket = per_ticket.filter(per_ticket.created_at >= _utc_midnight(options.since, zone))
@@ -224,6 +231,26 @@ def per_ticket_measures(store: Store, config: Config, options: BottleneckOptions
         next_day = date.fromordinal(options.until.toordinal() + 1)
         per_ticket = per_ticket.filter(per_ticket.created_at < _utc_midnight(next_day, zone))
     return per_ticket
+
+
+def _filtered_tickets(store: Store, config: Config, filters: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
+    """The tickets (an Ibis table with ``ticket_id``) whose attributes hold the filters' values."""
+    from deskpulse.inputs.agents import agent_teams
+    from deskpulse.metrics.engine import category_levels
+
+    tickets = store.table("tickets")
+    top, _ = category_levels(tickets.category)
+    columns = {"category": top, "mailbox": tickets.mailbox, "priority": tickets.priority, "agent": tickets.assignee}
+    for dimension, values in filters:
+        if dimension == "team":
+            teams = agent_teams(store, config)
+            condition = tickets.assignee.isin(teams.filter(teams.team.isin(values)).agent)
+        elif dimension in columns:
+            condition = columns[dimension].isin(values)
+        else:
+            raise BottleneckError(f"cannot filter bottlenecks by {dimension!r}; use one of team, {', '.join(columns)}")
+        tickets = tickets.filter(condition)
+    return tickets.select("ticket_id")
 
 
 def find_bottlenecks(

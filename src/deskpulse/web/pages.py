@@ -498,7 +498,10 @@ def sla_risk_table(dashboard: Dashboard, viewer: Viewer) -> TableData:
 def bottlenecks_page(dashboard: Dashboard, viewer: Viewer, filters: Filters) -> Page:
     from deskpulse.insight.bottlenecks import MEASURES, BottleneckOptions, find_bottlenecks
 
-    options = BottleneckOptions(since=filters.since, until=filters.until)
+    filters = allowed_filters(viewer, filters)
+    options = BottleneckOptions(
+        since=filters.since, until=filters.until, ticket_filters=tuple(sorted(filters.kpi_filters().items()))
+    )
     report = dashboard.cached(
         ("bottlenecks", options), lambda store: find_bottlenecks(store, dashboard.config, options)
     )
