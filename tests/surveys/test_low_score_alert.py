@@ -13,7 +13,7 @@ import httpx
 from tests.alerts.servers import SMTP_USER
 from tests.surveys.conftest import HELPDESK_TOML, Desk, Template, body_text, links
 
-from deskpulse.alerts.detect import detect_alerts
+from deskpulse.alerts.detect import detect_alerts, latest_activity
 from deskpulse.alerts.settings import AlertsConfig
 from deskpulse.config import load_config
 from deskpulse.inputs.surveys import load_surveys
@@ -64,6 +64,29 @@ def test_low_csat_and_ces_answers_of_any_source_are_alerts(template: Template, t
         "low_survey_score:Z-5@2026-03-07T13:00:00Z",
     ]
     assert [alert.subject for alert in found] == [ids["Invoice missing"], ids["Parcel late"], ids["Lost voucher"]]
+
+
+def test_a_low_answer_after_the_last_mail_is_alerted_by_default(template: Template, tmp_path: Path) -> None:
+    # The desk's last message is Sun 8 Mar 09:00. A customer answers CSAT 1 on Mon 9 Mar 10:00 and no mail comes
+    # after it: "now" by default is that answer, so the run of that day alerts it.
+    db = tmp_path / "deskpulse.duckdb"
+    shutil.copy(template.db, db)
+    config_path = tmp_path / "deskpulse.toml"
+    config_path.write_text(HELPDESK_TOML, encoding="utf-8")
+    config = load_config(config_path)
+    with Store.open(db) as store:
+        (ticket,) = [t for t, s in store.execute("SELECT ticket_id, subject FROM tickets") if s == "Invoice missing"]
+        csv = tmp_path / "late.csv"
+        csv.write_text(
+            "survey_id,ticket_id,kind,agent,sent_at,answered_at,score,comment\n"
+            f"LATE-1,{ticket},csat,ana@acme.test,2026-03-05 12:00,2026-03-09 10:00,1,\n",
+            encoding="utf-8",
+        )
+        load_surveys(store, csv, "UTC")
+        now = latest_activity(store)
+        found = detect_alerts(store, config, AlertsConfig(kinds=("low_survey_score",)), now)  # type: ignore[arg-type]
+    assert now == datetime(2026, 3, 9, 10, 0)
+    assert [alert.key for alert in found] == ["low_survey_score:LATE-1@2026-03-09T10:00:00Z"]
 
 
 def test_a_low_answer_on_the_survey_page_reaches_the_manager_by_the_digest(desk: Desk) -> None:

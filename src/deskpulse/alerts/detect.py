@@ -65,11 +65,13 @@ def as_utc(instant: datetime) -> datetime:
 
 
 def latest_activity(store: Store) -> datetime | None:
-    """The store's newest instant (a message, a help desk's ticket or status change), None for an empty store:
-    what a run takes for "now" by default, so that a store imported once still gives the alerts of its last day."""
-    from deskpulse.metrics.facts import store_span
+    """The store's newest instant (a message, a help desk's ticket or status change, a survey answer), None for an
+    empty store: what a run takes for "now" by default, so that a store imported once still gives the alerts of
+    its last day, and a low survey score answered after the last mail is alerted on the day it came."""
+    from deskpulse.metrics.facts import latest_survey_time, store_span
 
-    return store_span(store)[1]
+    instants = [t for t in (store_span(store)[1], latest_survey_time(store)) if t is not None]
+    return max(instants) if instants else None
 
 
 def detect_alerts(store: Store, config: Config, settings: AlertsConfig, now: datetime) -> list[Alert]:

@@ -79,7 +79,7 @@ def _calendar(
         horizon, first_message = last, first
     # Survey answers may come after the last message (a customer answers days after the ticket resolved): the
     # calendar covers their days too, so that they fall in a period, while the horizon stays the last message.
-    answered = _latest_survey(store)
+    answered = latest_survey_time(store)
     first_day, last_day = calendar_range(first, max(last, answered) if answered is not None else last)
     opening = business_intervals(config.business_hours, first_day, last_day)
     # Real (temporary) tables on the engine rather than Ibis memtables: a cached fact table must still find
@@ -93,7 +93,7 @@ def _calendar(
     )
 
 
-def _latest_survey(store: Store) -> datetime | None:
+def latest_survey_time(store: Store) -> datetime | None:
     """The latest survey answer or invitation the store holds (None without any)."""
     surveys = store.table("surveys")
     latest = surveys.aggregate(last=ibis.greatest(surveys.answered_at.max(), surveys.sent_at.max()))
