@@ -287,7 +287,7 @@ def parse_config(data: Mapping[str, Any]) -> Config:
 
 def _parse_web(values: Mapping[str, Any]) -> WebConfig:
     known = tuple(f.name for f in fields(WebConfig))
-    _check_keys("web", values, known)
+    check_keys("web", values, known)
     parsed: dict[str, Any] = {}
     for key, value in values.items():
         default = getattr(WebConfig(), key)
@@ -317,7 +317,8 @@ def _parse_surveys(values: Mapping[str, Any]) -> Any:
     return parse_surveys(values)
 
 
-def _check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
+def check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    """Unknown keys are errors, each naming the keys the section knows: a typo must not pass silently."""
     for key in values:
         if key not in known:
             raise ConfigError(f"unknown key {section}.{key}; known keys: {', '.join(known)}")
@@ -359,9 +360,7 @@ def _positive_int(section: str, key: str, value: Any) -> int:
 
 
 def _parse_helpdesk(values: Mapping[str, Any]) -> HelpdeskConfig:
-    _check_keys(
-        "helpdesk", values, ("support_addresses", "agent_domains", "agent_addresses", "timezone", "relay_lists")
-    )
+    check_keys("helpdesk", values, ("support_addresses", "agent_domains", "agent_addresses", "timezone", "relay_lists"))
     addresses = {}
     for key in ("support_addresses", "agent_addresses"):
         addresses[key] = _string_list("helpdesk", key, values.get(key, []))
@@ -401,7 +400,7 @@ def parse_day_hours(key: str, value: Any) -> tuple[tuple[time, time], ...]:
 
 
 def _parse_business_hours(values: Mapping[str, Any]) -> BusinessHoursConfig:
-    _check_keys("business_hours", values, ("timezone", *WEEKDAYS, "holidays", "extra_holidays"))
+    check_keys("business_hours", values, ("timezone", *WEEKDAYS, "holidays", "extra_holidays"))
     timezone = _timezone("business_hours", "timezone", values.get("timezone", "UTC"))
     weekly = tuple(parse_day_hours(day, values.get(day, "")) for day in WEEKDAYS)
     country = values.get("holidays")
@@ -424,7 +423,7 @@ def _parse_business_hours(values: Mapping[str, Any]) -> BusinessHoursConfig:
 
 
 def _parse_resolution(values: Mapping[str, Any]) -> ResolutionConfig:
-    _check_keys("resolution", values, ("inactivity_days", "reopen_window_days", "cohort_days"))
+    check_keys("resolution", values, ("inactivity_days", "reopen_window_days", "cohort_days"))
     return ResolutionConfig(
         inactivity_days=_positive_int("resolution", "inactivity_days", values.get("inactivity_days", 7)),
         reopen_window_days=_positive_int("resolution", "reopen_window_days", values.get("reopen_window_days", 7)),
@@ -433,7 +432,7 @@ def _parse_resolution(values: Mapping[str, Any]) -> ResolutionConfig:
 
 
 def _parse_files(values: Mapping[str, Any]) -> FilesConfig:
-    _check_keys("files", values, INPUT_FILES)
+    check_keys("files", values, INPUT_FILES)
     paths = {}
     for name, value in values.items():
         text = _typed("files", name, value, str, "a file path")
@@ -444,7 +443,7 @@ def _parse_files(values: Mapping[str, Any]) -> FilesConfig:
 
 
 def _parse_escalation(values: Mapping[str, Any]) -> EscalationConfig:
-    _check_keys("escalation", values, ("tags", "groups", "addresses"))
+    check_keys("escalation", values, ("tags", "groups", "addresses"))
     tags = _string_list("escalation", "tags", values.get("tags", []))
     groups = _string_list("escalation", "groups", values.get("groups", []))
     addresses = _string_list("escalation", "addresses", values.get("addresses", []))
@@ -462,7 +461,7 @@ def _share(section: str, key: str, value: Any) -> float:
 
 def _parse_guardrails(values: Mapping[str, Any]) -> GuardrailsConfig:
     known = ("utilization_low", "utilization_high", "burnout_above", "min_survey_answers")
-    _check_keys("guardrails", values, known)
+    check_keys("guardrails", values, known)
     defaults = GuardrailsConfig()
     low = _share("guardrails", "utilization_low", values.get("utilization_low", defaults.utilization_low))
     high = _share("guardrails", "utilization_high", values.get("utilization_high", defaults.utilization_high))
@@ -485,7 +484,7 @@ def _parse_guardrails(values: Mapping[str, Any]) -> GuardrailsConfig:
 
 def _parse_sentiment(values: Mapping[str, Any]) -> SentimentConfig:
     known = ("negative_below", "positive_above", "flag_below", "worsening_drop", "flag_threats", "use_model")
-    _check_keys("sentiment", values, known)
+    check_keys("sentiment", values, known)
     defaults = SentimentConfig()
     numbers = {}
     for key, low, high in (
@@ -518,7 +517,7 @@ def _parse_sentiment(values: Mapping[str, Any]) -> SentimentConfig:
 
 
 def _parse_costs(values: Mapping[str, Any]) -> CostsConfig:
-    _check_keys("costs", values, ("currency",))
+    check_keys("costs", values, ("currency",))
     currency = _typed("costs", "currency", values.get("currency", "USD"), str, "a currency code such as 'EUR'")
     if not re.fullmatch(r"[A-Z]{3}", currency.strip().upper()):
         raise ConfigError(f"costs.currency must be a three-letter currency code such as 'EUR', got {currency!r}")
@@ -532,7 +531,7 @@ def _parse_imap(values: Mapping[str, Any]) -> ImapConfig:
             "imap.password_file (a file only you can read: chmod 600)"
         )
     known = ("host", "port", "user", "folders", "tls", "ca_file", "password_file", "batch_size")
-    _check_keys("imap", values, known)
+    check_keys("imap", values, known)
     for key in ("host", "user"):
         if not isinstance(values.get(key), str) or not values[key].strip():
             raise ConfigError(f"imap.{key} is required: the {'server name' if key == 'host' else 'login name'}")
@@ -562,7 +561,7 @@ def _parse_imap(values: Mapping[str, Any]) -> ImapConfig:
 def _parse_labels(values: Mapping[str, Any]) -> LabelsConfig:
     from deskpulse.inputs.sla import PRIORITIES  # the priorities SLA policies know
 
-    _check_keys("labels", values, ("resolved", "category", "priority"))
+    check_keys("labels", values, ("resolved", "category", "priority"))
     resolved = _string_list("labels", "resolved", values.get("resolved", []), lower=False)
     meanings: dict[str, dict[str, str]] = {}
     for key, what in (("category", "a category such as 'Billing > Refunds'"), ("priority", "a priority")):
@@ -579,7 +578,7 @@ def _parse_labels(values: Mapping[str, Any]) -> LabelsConfig:
 
 
 def _parse_threading(values: Mapping[str, Any]) -> ThreadingConfig:
-    _check_keys("threading", values, ("subject_window_days",))
+    check_keys("threading", values, ("subject_window_days",))
     return ThreadingConfig(_positive_int("threading", "subject_window_days", values.get("subject_window_days", 14)))
 
 
@@ -591,7 +590,7 @@ _SECONDS_PER = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def _parse_scorecard(values: Mapping[str, Any]) -> ScorecardConfig:
     from deskpulse.metrics.catalog import METRICS  # imported here: the catalog is not needed to read hours
 
-    _check_keys("scorecard", values, ("metrics", "period", "targets"))
+    check_keys("scorecard", values, ("metrics", "period", "targets"))
     metrics = _string_list("scorecard", "metrics", values.get("metrics", list(DEFAULT_SCORECARD)), lower=False)
     for metric_id in metrics:
         if metric_id not in METRICS:

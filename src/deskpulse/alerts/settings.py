@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from deskpulse.config import ConfigError
+from deskpulse.config import ConfigError, check_keys
 from deskpulse.inputs.sla import TARGET_KINDS
 
 if TYPE_CHECKING:
@@ -95,25 +95,29 @@ def alerts_config(config: Config) -> AlertsConfig:
     """The `[alerts]` settings of ``config`` (the defaults when the section is absent), with ``email.ca_file``
     made relative to the config file's folder and checked to exist."""
     settings = config.alerts if isinstance(config.alerts, AlertsConfig) else AlertsConfig()
-    email = settings.email
+    return replace(settings, email=with_ca_file_found(settings.email, config, "alerts.email"))
+
+
+def with_ca_file_found(email: EmailConfig | None, config: Config, key: str) -> EmailConfig | None:
+    """``email`` with a relative ``ca_file`` made relative to the config file's folder, checked to exist."""
     if email is None or email.ca_file is None or email.ca_file.is_absolute():
-        return settings
+        return email
     base = config.source.parent if config.source is not None else Path.cwd()
     ca_file = base / email.ca_file
     if not ca_file.is_file():
-        raise ConfigError(f"alerts.email.ca_file: {ca_file} does not exist")
-    return replace(settings, email=replace(email, ca_file=ca_file))
+        raise ConfigError(f"{key}.ca_file: {ca_file} does not exist")
+    return replace(email, ca_file=ca_file)
 
 
 def parse_alerts(values: Mapping[str, Any]) -> AlertsConfig:
     """Validate the `[alerts]` table of deskpulse.toml."""
     known = ("kinds", "lookback_hours", "cooldown_minutes", "sla_targets", "webhooks", "email")
-    _check_keys("alerts", values, known)
+    check_keys("alerts", values, known)
     defaults = AlertsConfig()
     kinds = _choices("alerts.kinds", values.get("kinds", list(defaults.kinds)), ALERT_KINDS)
     sla_targets = _choices("alerts.sla_targets", values.get("sla_targets", list(DEFAULT_SLA_TARGETS)), TARGET_KINDS)
-    lookback = _whole_number("alerts.lookback_hours", values.get("lookback_hours", defaults.lookback_hours), 1)
-    cooldown = _whole_number("alerts.cooldown_minutes", values.get("cooldown_minutes", defaults.cooldown_minutes), 0)
+    lookback = whole_number("alerts.lookback_hours", values.get("lookback_hours", defaults.lookback_hours), 1)
+    cooldown = whole_number("alerts.cooldown_minutes", values.get("cooldown_minutes", defaults.cooldown_minutes), 0)
     webhooks = values.get("webhooks", [])
     if not isinstance(webhooks, list):
         raise ConfigError(
@@ -131,52 +135,56 @@ def parse_alerts(values: Mapping[str, Any]) -> AlertsConfig:
         cooldown_minutes=cooldown,
         sla_targets=sla_targets,
         webhooks=parsed_webhooks,
-        email=None if email is None else _parse_email(email),
+        email=None if email is None else parse_email("alerts.email", email, recipients=True),
     )
 
 
 def _parse_webhook(key: str, value: Any) -> WebhookConfig:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{key} must be a table with name and url or url_env, got {value!r}")
-    _check_keys(key, value, ("name", "url", "url_env"))
-    name = _text(f"{key}.name", value.get("name"), "a name for the webhook, such as 'support-channel'")
+    check_keys(key, value, ("name", "url", "url_env"))
+    name = text(f"{key}.name", value.get("name"), "a name for the webhook, such as 'support-channel'")
     if ("url" in value) == ("url_env" in value):
         raise ConfigError(
             f"{key}: give either url or url_env (the name of an environment variable holding the URL), not "
             f"{'both' if 'url' in value else 'neither'}"
         )
     if "url" in value:
-        url = _text(f"{key}.url", value["url"], "a URL such as 'https://hooks.slack.com/services/…'")
+        url = text(f"{key}.url", value["url"], "a URL such as 'https://hooks.slack.com/services/…'")
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(f"{key}.url must be an https URL, got {url!r}")
         if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise ConfigError(f"{key}.url: plain http would show the URL and the alerts to the network; use https")
         return WebhookConfig(name, url=url)
-    return WebhookConfig(name, url_env=_env_name(f"{key}.url_env", value["url_env"]))
+    return WebhookConfig(name, url_env=env_name(f"{key}.url_env", value["url_env"]))
 
 
-def _parse_email(value: Any) -> EmailConfig:
-    key = "alerts.email"
+def parse_email(key: str, value: Any, *, recipients: bool) -> EmailConfig:
+    """An SMTP section such as ``[alerts.email]`` (``key``); ``recipients``: whether it names them (``to``) or the
+    mail names its own (a survey goes to one customer at a time)."""
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{key} must be a table ([alerts.email]), got {value!r}")
+        raise ConfigError(f"{key} must be a table ([{key}]), got {value!r}")
     if "password" in value:
         raise ConfigError(
             f"{key}.password: a password never goes in deskpulse.toml; set password_env to the name of an "
             "environment variable that holds it"
         )
-    _check_keys(key, value, ("host", "port", "user", "password_env", "from", "to", "ca_file"))
-    host = _text(f"{key}.host", value.get("host"), "the SMTP server's name")
-    port = _whole_number(f"{key}.port", value.get("port", 587), 1)
+    known = ("host", "port", "user", "password_env", "from", *(("to",) if recipients else ()), "ca_file")
+    check_keys(key, value, known)
+    host = text(f"{key}.host", value.get("host"), "the SMTP server's name")
+    port = whole_number(f"{key}.port", value.get("port", 587), 1)
     if port > 65535:
         raise ConfigError(f"{key}.port must be a port number (1-65535), got {port}")
-    sender = _address(f"{key}.from", value.get("from"))
-    recipients = value.get("to")
-    if not isinstance(recipients, list) or not recipients:
-        raise ConfigError(f'{key}.to must be a list of addresses, such as ["lead@acme.test"], got {recipients!r}')
-    to = tuple(_address(f"{key}.to", address) for address in recipients)
-    user = None if "user" not in value else _text(f"{key}.user", value["user"], "the SMTP login name")
-    password_env = None if "password_env" not in value else _env_name(f"{key}.password_env", value["password_env"])
+    sender = address(f"{key}.from", value.get("from"))
+    to: tuple[str, ...] = ()
+    if recipients:
+        listed = value.get("to")
+        if not isinstance(listed, list) or not listed:
+            raise ConfigError(f'{key}.to must be a list of addresses, such as ["lead@acme.test"], got {listed!r}')
+        to = tuple(address(f"{key}.to", each) for each in listed)
+    user = None if "user" not in value else text(f"{key}.user", value["user"], "the SMTP login name")
+    password_env = None if "password_env" not in value else env_name(f"{key}.password_env", value["password_env"])
     if (user is None) != (password_env is None):
         raise ConfigError(
             f"{key}: user and password_env go together (AUTH as user with the password in $password_env); "
@@ -184,23 +192,18 @@ def _parse_email(value: Any) -> EmailConfig:
         )
     ca_file = None
     if "ca_file" in value:
-        ca_file = Path(_text(f"{key}.ca_file", value["ca_file"], "a file path")).expanduser()
+        ca_file = Path(text(f"{key}.ca_file", value["ca_file"], "a file path")).expanduser()
     return EmailConfig(host, sender, to, port, user, password_env, ca_file)
 
 
-def _check_keys(section: str, values: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    for name in values:
-        if name not in known:
-            raise ConfigError(f"unknown key {section}.{name}; known keys: {', '.join(known)}")
-
-
-def _text(key: str, value: Any, what: str) -> str:
+def text(key: str, value: Any, what: str) -> str:
+    """A non-empty string, stripped."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{key} must be {what}, got {value!r}")
     return value.strip()
 
 
-def _whole_number(key: str, value: Any, minimum: int) -> int:
+def whole_number(key: str, value: Any, minimum: int) -> int:
     # bool is an int in Python; `cooldown_minutes = true` is a mistake.
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{key} must be a whole number of at least {minimum}, got {value!r}")
@@ -216,16 +219,17 @@ def _choices(key: str, value: Any, known: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def _env_name(key: str, value: Any) -> str:
-    name = _text(key, value, "the name of an environment variable")
+def env_name(key: str, value: Any) -> str:
+    """The name of an environment variable (that holds a secret: secrets never go in the config file)."""
+    name = text(key, value, "the name of an environment variable")
     if not _ENV_NAME.fullmatch(name):
-        raise ConfigError(f"{key} must be the name of an environment variable, such as 'DESKPULSE_SMTP_PASSWORD'")
+        raise ConfigError(f"{key} must be the name of an environment variable, such as 'DESKPULSE_SECRET'")
     return name
 
 
-def _address(key: str, value: Any) -> str:
+def address(key: str, value: Any) -> str:
     """An address for a mail header: an ``@`` in it, no line break (which would start a header of its own)."""
-    address = _text(key, value, "an e-mail address")
+    address = text(key, value, "an e-mail address")
     if "@" not in address or any(c in address for c in "\r\n"):
         raise ConfigError(f"{key}: {address!r} is not an e-mail address")
     return address
