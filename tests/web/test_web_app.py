@@ -258,3 +258,40 @@ def test_the_review_queue_takes_the_page_filters(manager: httpx.Client) -> None:
     late = manager.get("/api/flags", params={"since": "2026-03-01"}).json()
     assert late == [flag for flag in everyone if local_day(flag) >= "2026-03-01"]
     assert manager.get("/api/flags", params={"until": "2000-01-01"}).json() == []
+
+
+def test_the_ticket_list_is_the_population_of_tickets_created(demo_site: Site, manager: httpx.Client) -> None:
+    params = {"category": "Billing", "since": "2026-03-01", "until": "2026-03-31", "limit": "10000"}
+    listing = manager.get("/api/tickets", params=params).json()
+    expected = demo_site.kpis(
+        "--period",
+        "all",
+        "--metrics",
+        "tickets_created",
+        "--filter",
+        "category=Billing",
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-31",
+    )["rows"][0]["tickets_created"]["value"]  # type: ignore[index]
+    assert listing["n"] == len(listing["tickets"]) == expected > 0
+    assert all(t["category"].split(" > ")[0] == "Billing" for t in listing["tickets"])
+    berlin = ZoneInfo("Europe/Berlin")
+    days = [
+        datetime.fromisoformat(t["created_at"]).replace(tzinfo=UTC).astimezone(berlin).date()
+        for t in listing["tickets"]
+    ]
+    assert (
+        days == sorted(days, reverse=True)
+        and "2026-03-01" <= days[-1].isoformat() <= days[0].isoformat() <= "2026-03-31"
+    )
+    shortened = manager.get("/api/tickets", params={**params, "limit": "3"}).json()
+    assert shortened["n"] == listing["n"] and shortened["tickets"] == listing["tickets"][:3]
+
+
+def test_an_agent_sees_colleagues_tickets_without_their_names(agent: httpx.Client) -> None:
+    tickets = agent.get("/api/tickets", params={"limit": "10000"}).json()["tickets"]
+    assignees = {t["assignee"] for t in tickets}
+    assert "(another agent)" in assignees and AGENT_ADDRESS in assignees
+    assert not {a for a in assignees if a and "@" in a} - {AGENT_ADDRESS}

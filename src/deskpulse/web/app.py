@@ -542,6 +542,16 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
             "rows": [[_jsonable(cell.value) for cell in row] for row in table.rows],
         }
 
+    @app.get("/api/tickets", tags=["tickets"])
+    def api_tickets(
+        request: Request,
+        viewer: Annotated[Viewer, Depends(api_viewer)],
+        limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many, newest first.")] = 500,
+    ) -> Any:
+        """The tickets created in the date range that the filters keep (`n` counts them all), newest first."""
+        listing = pages.ticket_list(dashboard, viewer, filters_of(request, config), limit)
+        return _jsonable(listing)
+
     @app.get("/api/tickets/{ticket_id}", tags=["tickets"])
     def api_ticket(ticket_id: str, viewer: Annotated[Viewer, Depends(api_viewer)]) -> Any:
         """A ticket and its whole thread."""

@@ -806,3 +806,47 @@ def pain_point_page(dashboard: Dashboard, viewer: Viewer, department: str, perio
         )
     page.tables.append(table)
     return page
+
+
+def ticket_list(dashboard: Dashboard, viewer: Viewer, filters: Filters, limit: int) -> dict[str, Any]:
+    """The tickets created in the filters' range that the filters keep (the population of `tickets_created`),
+    newest first, with their subject, status, category, priority and assignee."""
+    from deskpulse.metrics.drilldown import drill_down
+
+    filters = allowed_filters(viewer, filters)
+    query = kpi_query(filters, ["tickets_created"], period="all")
+    drill = dashboard.cached(
+        ("drill", *query_key(query), "tickets_created", None, (), limit),
+        lambda store: drill_down(store, dashboard.config, query, "tickets_created", limit=limit),
+    )
+    ids = [row["ticket_id"] for row in drill.rows]
+
+    def compute(store: Store) -> list[tuple[Any, ...]]:
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        return store.execute(
+            "SELECT ticket_id, created_at, subject, requester, status, category, priority, assignee, resolved_at "
+            f"FROM tickets WHERE ticket_id IN ({marks}) ORDER BY created_at DESC, ticket_id",
+            ids,
+        )
+
+    rows = dashboard.cached(("ticket-list", tuple(ids)), compute)
+    columns = [
+        "ticket_id",
+        "created_at",
+        "subject",
+        "requester",
+        "status",
+        "category",
+        "priority",
+        "assignee",
+        "resolved_at",
+    ]
+    tickets = []
+    for row in rows:
+        record = dict(zip(columns, row, strict=True))
+        if record["assignee"] is not None and not viewer.may_see_agent(record["assignee"]):
+            record["assignee"] = TEAM
+        tickets.append(record)
+    return {"n": drill.n, "tickets": tickets}
