@@ -9,10 +9,14 @@ several processes to write one file in turn; each module creates the tables it o
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from deskpulse.errors import UserError
 
+T = TypeVar("T")
 # SQLite waits this long for another process's write to finish before it gives up.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -38,3 +42,15 @@ def connect_state(path: Path) -> sqlite3.Connection:
         raise StateError(f"cannot open the state file {path}: {exc}") from exc
     connection.row_factory = sqlite3.Row
     return connection
+
+
+class SharedState:
+    """One state-file connection shared by a server's request threads, used by one of them at a time."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.lock = threading.Lock()
+
+    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self.lock:
+            return work(self.connection)

@@ -198,7 +198,6 @@ def body_text(message: EmailMessage) -> str:
 @pytest.fixture
 def desk(template: Template, smtp: SmtpServer, tmp_path: Path) -> Iterator[Desk]:
     from deskpulse.web.app import create_app
-    from deskpulse.web.surveys import survey_router
 
     shutil.copy(template.db, tmp_path / "deskpulse.duckdb")
     port = _free_port()
@@ -216,10 +215,8 @@ def desk(template: Template, smtp: SmtpServer, tmp_path: Path) -> Iterator[Desk]
     )
     smtp.messages.clear()
     db = tmp_path / "deskpulse.duckdb"
-    # The app as `deskpulse serve` builds it, with the survey pages mounted (here, until create_app mounts them).
+    # The app as `deskpulse serve` builds it, the survey pages mounted.
     web = create_app(db, load_config(config), state_path(db))
-    if not any(getattr(route, "path", None) == "/survey/{token}" for route in web.routes):
-        web.include_router(survey_router(web.state.dashboard, load_config(config), state_path(db)))
     with _serving(web, port):
         assert web.state.warm.wait(60)  # the server's start-up computation is done and the store closed again
         yield Desk(tmp_path, config, db, f"http://127.0.0.1:{port}", smtp)

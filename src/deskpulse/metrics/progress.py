@@ -13,7 +13,7 @@ from typing import Any
 from deskpulse.config import Config
 from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
-from deskpulse.metrics.engine import KpiQuery, compute_kpis
+from deskpulse.metrics.engine import KpiQuery, KpiResult, compute_kpis
 from deskpulse.metrics.scorecard import period_and_previous
 from deskpulse.store import Store
 
@@ -57,6 +57,14 @@ def agent_progress(
     period_kind = period or config.scorecard.period
     metrics = list(config.scorecard.metrics)
     result = compute_kpis(store, config, KpiQuery(metrics=metrics, period=period_kind, by=["agent"]))
+    return progress_of(result, metrics, period_kind, at=at, agents=agents)
+
+
+def progress_of(
+    result: KpiResult, metrics: list[str], period_kind: str, *, at: str | None = None, agents: list[str] | None = None
+) -> list[AgentProgress]:
+    """`agent_progress` from a KPI result grouped by period and agent (``period_kind`` periods), such as one the
+    web app computed with its filters."""
     by_period: dict[str, dict[str, dict[str, Any]]] = {}
     for row in result.rows:
         if row["period"] is not None and row["agent"] is not None:
@@ -86,14 +94,16 @@ def agent_progress(
                     previous=before,
                     change=None if now["value"] is None or before is None else now["value"] - before,
                     team_median=team_median,
-                    better_than_team=_better(METRICS[metric_id].better, now["value"], team_median),
+                    better_than_team=better(METRICS[metric_id].better, now["value"], team_median),
                 )
             )
         out.append(progress)
     return out
 
 
-def _better(direction: str, value: float | None, reference: float | None) -> bool | None:
+def better(direction: str, value: float | None, reference: float | None) -> bool | None:
+    """Whether ``value`` is better than ``reference`` for a metric whose ``direction`` is lower or higher; None
+    when either is missing or the metric has no direction."""
     if value is None or reference is None or direction == "neutral":
         return None
     return value < reference if direction == "lower" else value > reference

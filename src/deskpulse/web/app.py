@@ -33,7 +33,7 @@ from deskpulse.errors import UserError
 from deskpulse.metrics.catalog import METRICS
 from deskpulse.metrics.engine import PERIODS
 from deskpulse.render import records_json
-from deskpulse.state import connect_state
+from deskpulse.state import SharedState, connect_state
 from deskpulse.web import accounts, pages
 from deskpulse.web.accounts import Viewer
 from deskpulse.web.data import FILTER_DIMENSIONS, Dashboard, Filters, StoreBusy
@@ -62,18 +62,6 @@ class NeedLogin(Exception):
     """A page was asked for without a valid session."""
 
 
-class State:
-    """The state file's connection, shared by the request threads one at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.connection = accounts.prepare(connect_state(path))
-        self.lock = threading.Lock()
-
-    def run(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
-        with self.lock:
-            return work(self.connection)
-
-
 # A loop's first run waits this long after start-up, so the server answers its first pages first.
 LOOP_START_DELAY_SECONDS = 2.0
 
@@ -87,8 +75,6 @@ class Loop:
         self.name, self.minutes, self.state_file, self.work = name, minutes, state_file, work
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"deskpulse-{name}", daemon=True)
-        self.runs = 0
-        self.last_error: str | None = None
 
     def _run(self) -> None:
         state = connect_state(self.state_file)
@@ -97,11 +83,8 @@ class Loop:
             while not self.stop.wait(delay):
                 try:
                     self.work(state)
-                    self.last_error = None
                 except Exception as exc:
-                    self.last_error = f"{type(exc).__name__}: {exc}"
-                    logger.warning("%s failed: %s", self.name, self.last_error)
-                self.runs += 1
+                    logger.warning("%s failed: %s: %s", self.name, type(exc).__name__, exc)
                 delay = self.minutes * 60.0
         finally:
             state.close()
@@ -173,10 +156,9 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
-    state = State(state_file)
+    state = SharedState(accounts.prepare(connect_state(state_file)))
     templates = Environment(loader=PackageLoader("deskpulse.web"), autoescape=select_autoescape(default=True))
     templates.globals.update(nav=NAV, periods=PERIODS, dimensions=FILTER_DIMENSIONS, metrics=METRICS)
-    app.state.dashboard, app.state.state, app.state.config, app.state.loops = dashboard, state, config, loops
     app.state.warm = warm  # set once the start-up computation is done
     # The survey pages: no sign-in, the signed link is the credential (docs/surveys.md).
     app.include_router(survey_router(dashboard, config, state_file))
@@ -517,10 +499,10 @@ def create_app(db: Path, config: Config, state_file: Path) -> FastAPI:
         from deskpulse.metrics.catalog import resolve_metric_ids
 
         filters = pages.allowed_filters(viewer, filters_of(request, config))
+        if "agent" in (by or []) and not viewer.sees_everyone and not filters.agent:
+            filters = filters.with_agent(str(viewer.agent))  # an agent's rows by agent: their own only
         wanted = resolve_metric_ids(metrics) if metrics else list(config.scorecard.metrics)
         query = pages.kpi_query(filters, wanted, by=list(by or []))
-        if "agent" in query.by and not viewer.sees_everyone and not filters.agent:
-            query = pages.kpi_query(filters.with_agent(str(viewer.agent)), wanted, by=list(by or []))
         return _jsonable(pages.kpis(dashboard, query).as_json())
 
     @app.get("/api/scorecard", tags=["kpis"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date
-from statistics import median
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -26,6 +25,11 @@ from deskpulse.web.data import Dashboard, Filters
 from deskpulse.web.views import Cell, Page, TableData, confidence, is_duration, metric_label, show, show_delta
 
 TEAM = "(another agent)"  # what an agent sees in place of a colleague's address
+
+
+def shown_agent(viewer: Viewer, agent: str | None) -> str | None:
+    """An agent's address as ``viewer`` may see it: a colleague's is `TEAM` for an agent."""
+    return agent if agent is None or viewer.may_see_agent(agent) else TEAM
 
 
 class Forbidden(UserError):
@@ -98,7 +102,8 @@ def scorecard_of(dashboard: Dashboard, viewer: Viewer, filters: Filters, at: str
     card = dashboard.cached(("scorecard", at, filters), compute)
     if viewer.sees_everyone:
         return card
-    shown = [g for g in card.guardrails if not (g.subject and "@" in g.subject and g.subject != viewer.agent)]
+    # A guardrail's subject is a team or an agent (an address): a colleague's is left out.
+    shown = [g for g in card.guardrails if not (g.subject and "@" in g.subject and not viewer.may_see_agent(g.subject))]
     return replace(card, guardrails=shown)
 
 
@@ -239,80 +244,54 @@ def agents_page(dashboard: Dashboard, viewer: Viewer, filters: Filters) -> Page:
 
 
 def agent_page(dashboard: Dashboard, viewer: Viewer, filters: Filters, agent: str) -> Page:
-    """One agent against their own past and the team median, period by period."""
+    """One agent in their latest period with data, against their own period before and the team median
+    (`deskpulse progress`, with the page's filters), and their first headline KPI period by period."""
+    from deskpulse.metrics.progress import better, progress_of
+
     if not viewer.may_see_agent(agent):
         raise Forbidden("agents see the team's figures and their own, not another agent's")
     metrics = list(dashboard.config.scorecard.metrics)
-    team_filters = replace(filters, agent=())
-    result = kpis(dashboard, kpi_query(team_filters, metrics, by=["agent"]))
-    periods = sorted({row["period"] for row in result.rows if row.get("period")})
-    mine = {row["period"]: row for row in result.rows if row.get("agent") == agent}
+    result = kpis(dashboard, kpi_query(replace(filters, agent=()), metrics, by=["agent"]))
+    own_periods = sorted({row["period"] for row in result.rows if row.get("agent") == agent and row.get("period")})
     page = Page(f"Progress: {agent}")
-    if not mine:
+    if not own_periods:
         page.notes.append("No replies from this agent match these filters.")
         return page
-    latest = max(mine)
-    index = periods.index(latest)
-    previous = next((p for p in reversed(periods[:index]) if p in mine), None)
+    [progress] = progress_of(result, metrics, filters.period, at=own_periods[-1], agents=[agent])
     page.notes.append(
-        f"{filters.period.capitalize()} {latest} against {previous or 'no earlier period'} and the "
-        "team median of that period (the median of every agent's value)."
+        f"{filters.period.capitalize()} {progress.period} against {progress.previous_period or 'no earlier period'} "
+        "and the team median of that period (the median of every agent's value)."
     )
     table = TableData(
         "progress",
         "Your numbers" if viewer.agent == agent else "Progress",
         ["kpi", "value", "previous", "change", "team median", "n"],
     )
-    for m in metrics:
-        now = mine[latest][m]
-        before = mine[previous][m]["value"] if previous else None
-        values = [
-            row[m]["value"]
-            for row in result.rows
-            if row.get("period") == latest and row.get("agent") and row[m]["value"] is not None
-        ]
-        team = median(values) if values else None
-        delta = None if now["value"] is None or before is None else now["value"] - before
+    for line in progress.lines:
+        m = line.metric
         table.rows.append(
             [
                 Cell(m, metric_label(m)),
                 Cell(
-                    now["value"],
-                    show(m, now["value"]),
-                    drill_link(
-                        filters.with_agent(agent),
-                        m,
-                        latest,
-                    ),
-                    metric=m,
+                    line.value, show(m, line.value), drill_link(filters.with_agent(agent), m, progress.period), metric=m
                 ),
-                Cell(before, show(m, before)),
-                Cell(delta, show_delta(m, delta)),
-                Cell(team, show(m, team)),
-                Cell(now["n"], f"{now['n']:,}"),
+                Cell(line.previous, show(m, line.previous)),
+                Cell(line.change, show_delta(m, line.change)),
+                Cell(line.team_median, show(m, line.team_median)),
+                Cell(line.n, f"{line.n:,}"),
             ]
         )
     page.tables.append(table)
     # The chart follows the first headline KPI with a direction (a volume is neither better nor worse).
     first = next((m for m in metrics if METRICS[m].better != "neutral"), metrics[0])
+    scale = 3600 if is_duration(first) else 1
     records = []
-    for period in periods:
-        values = [
-            row[first]["value"]
-            for row in result.rows
-            if row.get("period") == period and row.get("agent") and row[first]["value"] is not None
-        ]
-        own = mine.get(period, {}).get(first, {}).get("value")
-        if own is None:
-            continue
-        scale = 3600 if is_duration(first) else 1
-        team = median(values) if values else None
-        worse = (
-            team is not None
-            and METRICS[first].better != "neutral"
-            and ((own > team) if METRICS[first].better == "lower" else (own < team))
-        )
-        records.append({"period": period, "value": own / scale, "worse_than_team": worse})
+    for period in own_periods:
+        [then] = progress_of(result, [first], filters.period, at=period, agents=[agent])
+        own, team = then.lines[0].value, then.lines[0].team_median
+        if own is not None:
+            worse = better(METRICS[first].better, team, own) is True
+            records.append({"period": period, "value": own / scale, "worse_than_team": worse})
     page.charts.append(
         charts.line_chart(
             records,
@@ -475,14 +454,13 @@ def sla_risk_table(dashboard: Dashboard, viewer: Viewer) -> TableData:
         ["ticket_id", "subject", "target", "agent", "target_time", "elapsed", "share_of_target"],
     )
     for row in rows:
-        agent = row["agent"]
-        shown_agent = agent if agent is None or viewer.may_see_agent(agent) else TEAM
+        agent = shown_agent(viewer, row["agent"])
         table.rows.append(
             [
                 Cell(row["ticket_id"], row["ticket_id"], f"/tickets/{row['ticket_id']}"),
                 Cell(row["subject"], row["subject"] or ""),
                 Cell(row["kind"], row["kind"]),
-                Cell(shown_agent, shown_agent or "–"),
+                Cell(agent, agent or "–"),
                 Cell(row["target_seconds"], render.human_duration(row["target_seconds"])),
                 Cell(row["elapsed_seconds"], render.human_duration(row["elapsed_seconds"])),
                 Cell(
@@ -594,12 +572,11 @@ def _breaches(dashboard: Dashboard, viewer: Viewer, filters: Filters) -> TableDa
     for row in drill.rows:
         if row.get("hit"):
             continue
-        agent = row.get("agent")
-        shown_agent = agent if viewer.may_see_agent(agent) or agent is None else TEAM
+        agent = shown_agent(viewer, row.get("agent"))
         table.rows.append(
             [
                 Cell(row.get("ticket_id"), str(row.get("ticket_id")), f"/tickets/{row.get('ticket_id')}"),
-                Cell(shown_agent, shown_agent or "–"),
+                Cell(agent, agent or "–"),
                 Cell(row.get("at"), show(None, row.get("at"))),
             ]
         )
@@ -639,8 +616,8 @@ def drill_page(
         cells = []
         for column in drill.columns:
             value = row.get(column)
-            if column == "agent" and value is not None and not viewer.may_see_agent(value):
-                value = TEAM
+            if column == "agent":
+                value = shown_agent(viewer, value)
             if column == "ticket_id" and value is not None:
                 cells.append(Cell(value, str(value), f"/tickets/{value}"))
             elif column in ("value", "age"):
@@ -687,13 +664,13 @@ def ticket_page(dashboard: Dashboard, viewer: Viewer, ticket_id: str) -> Page:
         ("created_at", created),
         ("resolved_at", resolved),
     ):
-        if name == "assignee" and value is not None and not viewer.may_see_agent(value):
-            value = TEAM
+        if name == "assignee":
+            value = shown_agent(viewer, value)
         facts.rows.append([Cell(name, name), Cell(value, show(None, value))])
     page.tables.append(facts)
     thread = TableData("thread", f"{len(messages)} messages", ["received_at", "role", "from", "public", "text"])
     for received, role, name, address, public, _subject, body in messages:
-        sender = address if role != "agent" or viewer.may_see_agent(address) else TEAM
+        sender = shown_agent(viewer, address) if role == "agent" else address
         thread.rows.append(
             [
                 Cell(received, show(None, received)),
@@ -846,7 +823,6 @@ def ticket_list(dashboard: Dashboard, viewer: Viewer, filters: Filters, limit: i
     tickets = []
     for row in rows:
         record = dict(zip(columns, row, strict=True))
-        if record["assignee"] is not None and not viewer.may_see_agent(record["assignee"]):
-            record["assignee"] = TEAM
+        record["assignee"] = shown_agent(viewer, record["assignee"])
         tickets.append(record)
     return {"n": drill.n, "tickets": tickets}

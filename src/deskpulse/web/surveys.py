@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
@@ -31,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from deskpulse.config import Config
-from deskpulse.state import connect_state
+from deskpulse.state import SharedState, connect_state
 from deskpulse.surveys import log
 from deskpulse.surveys.answers import AnswerError, CommentAnalyser, parse_score, record_answer, store_pending
 from deskpulse.surveys.log import SentSurvey
@@ -42,22 +39,16 @@ from deskpulse.surveys.tokens import ANSWER, OPT_OUT, ExpiredToken, InvalidToken
 from deskpulse.web.data import Dashboard, StoreBusy
 
 logger = logging.getLogger("deskpulse.serve")
-T = TypeVar("T")
 SCRIPT = Path(__file__).parent / "static" / "survey.js"
 
 
-class _SurveyState:
+class _SurveyState(SharedState):
     """The state file's connection for the survey pages, one request at a time, and the signing key."""
 
     def __init__(self, path: Path, secret_env: str | None) -> None:
-        self.connection = connect_state(path)
+        super().__init__(connect_state(path))
         log.create_tables(self.connection)
-        self.lock = threading.Lock()
         self.key = signing_key(self.connection, secret_env, os.environ)
-
-    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self.lock:
-            return work(self.connection)
 
 
 class _Refused(Exception):
