@@ -295,3 +295,15 @@ def test_an_agent_sees_colleagues_tickets_without_their_names(agent: httpx.Clien
     assignees = {t["assignee"] for t in tickets}
     assert "(another agent)" in assignees and AGENT_ADDRESS in assignees
     assert not {a for a in assignees if a and "@" in a} - {AGENT_ADDRESS}
+
+
+def test_bad_parameters_are_named_and_change_nothing(manager: httpx.Client) -> None:
+    bad_date = manager.get("/api/kpis", params={"since": "last tuesday"})
+    assert bad_date.status_code == 400
+    assert bad_date.json()["detail"] == "since must be a date such as 2026-03-01, got 'last tuesday'"
+    page = manager.get("/scorecard", params={"period": "fortnight"})
+    assert page.status_code == 400 and "unknown period &#39;fortnight&#39;" in page.text
+    assert manager.get("/api/kpis", params={"metrics": "no_such_metric"}).status_code == 400
+    report = manager.get("/api/reports/all", params={"period": "2026-03", "format": "docx"})
+    assert report.status_code == 400 and "use json, md, html or pdf" in report.json()["detail"]
+    assert manager.get("/scorecard").status_code == 200  # the server goes on as before
